@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# dnsrl: GNU make.  `make`, `make check`, `make bench`, `make demo`.
+
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+# SANITIZE=1 builds with ASan and UBSan into build-asan/.
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+B ?= build-asan
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+else
+B ?= build
+SAN_FLAGS =
+endif
+
+# ldns ships ldns.pc, or libldns.pc on some systems.
+LDNS_PC = $(shell $(PKG_CONFIG) --exists ldns && echo ldns || echo libldns)
+PKGS = libmnl libnetfilter_queue $(LDNS_PC)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
+PCAP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libpcap)
+PCAP_LIBS = $(shell $(PKG_CONFIG) --libs libpcap)
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wcast-qual -Wformat=2 -Wsign-compare \
+	-Wmissing-declarations -Wundef -Wvla
+WERROR ?= 0
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+HARDEN = -fstack-protector-strong -fPIE
+ifeq ($(SANITIZE),0)
+HARDEN += -D_FORTIFY_SOURCE=2
+endif
+
+# Ours come after the user's CFLAGS and never replace them.
+DNSRL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -pthread -Iinclude \
+	$(WARN) $(HARDEN) $(SAN_FLAGS) $(PKG_CFLAGS) $(PCAP_CFLAGS) \
+	-DDNSRL_VERSION='"$(VERSION)"' -MMD -MP
+DNSRL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -pthread $(SAN_FLAGS)
+LIBS = $(PKG_LIBS) $(PCAP_LIBS)
+
+LIB_SRCS = $(filter-out src/main.c src/dnsrlctl.c,$(wildcard src/*.c))
+LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
+TEST_SRCS = $(wildcard tests/test_*.c)
+TESTS = $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+TOOL_SRCS = $(wildcard tests/tools/*.c)
+TOOLS = $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES = $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+FUZZ_REPLAY = $(FUZZ_NAMES:%=$(B)/fuzz-replay/fuzz_%)
+FUZZ_BINS = $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+BENCH_SRCS = $(wildcard bench/*.c)
+BENCH_BINS = $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+
+# Library calls a unit test replaces (-Wl,--wrap=...), per test.
+WRAP_test_queue = -Wl,--wrap=recvmmsg -Wl,--wrap=sendmsg
+
+
+.PHONY: all deps check check-unit check-fuzz-corpus check-integration \
+	tests tools fuzz fuzz-run bench demo install uninstall clean format \
+	format-check
+
+all: $(B)/dnsrl
+
+$(B)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(DNSRL_CFLAGS) -c -o $@ $<
+
+$(B)/libdnsrl.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/dnsrl: $(B)/obj/main.o $(B)/libdnsrl.a
+	$(CC) $(DNSRL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: tests/%.c $(B)/libdnsrl.a
+	@mkdir -p $(@D)
+	$(CC) $(DNSRL_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< $(B)/libdnsrl.a \
+		$(DNSRL_LDFLAGS) $(WRAP_$*) $(LIBS) $(CMOCKA_LIBS)
+
+$(B)/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(DNSRL_CFLAGS) -o $@ $< $(DNSRL_LDFLAGS)
+
+$(B)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c \
+		$(B)/libdnsrl.a
+	@mkdir -p $(@D)
+	$(CC) $(DNSRL_CFLAGS) -o $@ $< tests/fuzz/replay_main.c \
+		$(B)/libdnsrl.a $(DNSRL_LDFLAGS) $(LIBS)
+
+$(B)/bench/%: bench/%.c $(B)/libdnsrl.a
+	@mkdir -p $(@D)
+	$(CC) $(DNSRL_CFLAGS) -o $@ $< $(B)/libdnsrl.a $(DNSRL_LDFLAGS) $(LIBS)
+
+tests: $(TESTS)
+tools: $(TOOLS)
+
+# Installs the Debian packages the build, the tests and the demo need
+# (idempotent; apt-get only for what is missing).
+deps:
+	./scripts/install-deps.sh
+
+# The test command for a fresh machine: installs what it needs, then runs
+# the unit tests, the fuzz corpora and the integration tests.
+check: deps
+	$(MAKE) check-unit check-fuzz-corpus
+	$(MAKE) check-integration
+
+check-unit: $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+
+check-fuzz-corpus: $(FUZZ_REPLAY)
+	@set -e; for n in $(FUZZ_NAMES); do \
+		echo "== corpus $$n"; \
+		$(B)/fuzz-replay/fuzz_$$n tests/fuzz/corpus/$$n; done
+
+check-integration: $(B)/dnsrl $(TOOLS)
+	B=$(B) tests/integration/run.sh
+
+# libFuzzer targets (clang).  `make fuzz-run FUZZ_SECONDS=60` runs each.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -pthread -Iinclude $(WARN) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	$(PKG_CFLAGS) $(PCAP_CFLAGS) -DDNSRL_VERSION='"$(VERSION)"'
+FUZZ_LIB_SRCS = $(LIB_SRCS)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+fuzz-run: $(FUZZ_BINS)
+	@set -e; for n in $(FUZZ_NAMES); do \
+		mkdir -p build-fuzz/corpus-$$n; \
+		echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
+		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=build-fuzz/ \
+			build-fuzz/corpus-$$n tests/fuzz/corpus/$$n; done
+
+bench: deps
+	$(MAKE) $(B)/dnsrl $(TOOLS) $(BENCH_BINS)
+	B=$(B) bench/run.sh
+
+demo: deps
+	$(MAKE) $(B)/dnsrl $(TOOLS)
+	B=$(B) tests/integration/demo.sh
+
+install: $(B)/dnsrl
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/dnsrl \
+		$(DESTDIR)$(UNITDIR)
+	install -m 0755 $(B)/dnsrl $(DESTDIR)$(SBINDIR)/dnsrl
+	install -m 0644 conf/dnsrl.conf \
+		$(DESTDIR)$(SYSCONFDIR)/dnsrl/dnsrl.conf.example
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		systemd/dnsrl.service.in > $(DESTDIR)$(UNITDIR)/dnsrl.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/dnsrl.service
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/dnsrl \
+		$(DESTDIR)$(SYSCONFDIR)/dnsrl/dnsrl.conf.example \
+		$(DESTDIR)$(UNITDIR)/dnsrl.service
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/dnsrl 2>/dev/null
+
+FORMAT_FILES = $(wildcard src/*.c include/*.h tests/*.c tests/fuzz/*.c \
+	tests/tools/*.c bench/*.c)
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Per-source token buckets in one fixed-capacity table.
+ *
+ * A bucket is a GCRA cell: one "theoretical arrival time" (tat) per
+ * (rule, source prefix).  `limit N/T` lets a fresh source send N at once
+ * and N per T in the long run.  A bucket whose tat has passed is full and
+ * carries no information, so its slot is free to reuse.
+ *
+ * The table is allocated and touched by limiter_new(); nothing is
+ * allocated afterwards.  Slots are 32 bytes, two to a 64-byte bucket, and
+ * every key has two candidate buckets chosen by a SipHash keyed at random,
+ * so nobody can aim collisions at one bucket.  When all four candidate
+ * slots hold live buckets the least informative one is evicted.
+ *
+ * Concurrency: one table is shared by all queue workers (the kernel spreads
+ * packets by address, not by prefix, so a prefix's bucket must be the same
+ * for every worker).  With `shared` set, a check takes the spinlocks of its
+ * two buckets (striped, in index order); without it no lock is taken.
+ * Time is always a parameter, in nanoseconds of a monotonic clock.
+ */
+#ifndef DNSRL_LIMITER_H
+#define DNSRL_LIMITER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LIMITER_RULE_IDS 256 /* rule ids are 1..255; 0 marks a free slot */
+#define LIMITER_HASH_KEY_LEN 16
+
+/* The arithmetic of `limit N/T`. */
+struct limiter_rate {
+	uint64_t interval; /* T / N: the time one token takes to refill */
+	uint64_t tau;	   /* (N - 1) * interval: the burst tolerance */
+	uint64_t period;   /* T */
+};
+
+/* Fills *r for n tokens per period ns.  n >= 1 and period >= n. */
+void limiter_rate_init(struct limiter_rate *r, uint32_t n, uint64_t period);
+
+/*
+ * A single bucket outside the table, safe to share between threads (a
+ * compare-and-swap on tat).  Used for a rule's total across all sources and
+ * for log line budgets.
+ */
+struct tbucket {
+	_Atomic uint64_t tat;
+	struct limiter_rate rate;
+};
+
+void tbucket_init(struct tbucket *tb, uint32_t n, uint64_t period);
+
+/* Takes one token at time now.  Returns true when there was one. */
+bool tbucket_take(struct tbucket *tb, uint64_t now);
+
+/* What a rule asks of the table. */
+struct limiter_rule {
+	uint8_t id;		  /* 1..255, stable across reloads */
+	struct limiter_rate rate; /* per source prefix */
+	uint64_t hold;		  /* first hold-down; 0 for none */
+	uint64_t hold_max;	  /* cap of the doubling */
+	struct tbucket *total;	  /* cap over all sources, or NULL */
+};
+
+enum limiter_verdict {
+	LIMITER_PASS,  /* within the limit: a token was spent */
+	LIMITER_OVER,  /* the source's bucket is empty */
+	LIMITER_HELD,  /* the source is in hold-down */
+	LIMITER_TOTAL, /* the rule's total is spent (the source's is not) */
+	LIMITER_NVERDICTS
+};
+
+enum limiter_event_kind {
+	LIMITER_EV_LIMITED, /* a source's first drop: it starts being limited */
+	LIMITER_EV_HELD,    /* a hold-down starts */
+	LIMITER_EV_RELEASED, /* no drop for a whole T (and no hold): it stops */
+};
+
+/* A per-source transition, for the (rate-limited) log. */
+struct limiter_event {
+	uint8_t kind;	/* enum limiter_event_kind */
+	uint8_t rule;	/* rule id */
+	uint8_t family; /* 4 or 6 */
+	uint8_t level;	/* hold-down doublings so far */
+	uint32_t drops; /* RELEASED: packets refused in the episode */
+	uint64_t key;	/* the source prefix, see limiter_key() */
+	uint64_t hold;	/* HELD: its duration, ns */
+};
+
+/* Table counters, one set per worker so no counter is shared. */
+struct limiter_counters {
+	uint64_t inserted; /* a new source took a free slot */
+	uint64_t reused;   /* ... took a slot whose bucket had refilled */
+	uint64_t evicted;  /* ... took a live bucket: state was lost */
+	uint64_t evicted_limited; /* ... and that source was being limited */
+};
+
+struct limiter;
+
+/*
+ * Makes a table for at least capacity sources (2..2^31), shared between
+ * threads or not, keyed by a random SipHash key from getrandom().  Returns
+ * NULL with errno set on failure; the caller owns the table.
+ */
+struct limiter *limiter_new(size_t capacity, bool shared);
+
+/* No-op on NULL. */
+void limiter_free(struct limiter *l);
+
+/* Number of slots, and bytes of slot memory. */
+size_t limiter_capacity(const struct limiter *l);
+size_t limiter_bytes(const struct limiter *l);
+
+/* Replaces the hash key (tests only: a fixed key is predictable). */
+void limiter_set_hash_key(struct limiter *l,
+			  const uint8_t key[LIMITER_HASH_KEY_LEN]);
+
+/*
+ * The table key of a source address: IPv4 (family 4, src[0..3]) masked to
+ * prefixlen 0..32, or IPv6 (family 6, src[0..15]) masked to 0..64.
+ */
+uint64_t limiter_key(int family, const uint8_t *src, unsigned prefixlen);
+
+/* Writes "198.51.100.0/24" or "2001:db8::/56" into buf. */
+void limiter_key_text(int family, uint64_t key, unsigned prefixlen, char *buf,
+		      size_t buflen);
+
+/*
+ * Charges one packet of (rule, family, key) at time now.  Returns the
+ * verdict; any transitions it caused are written to ev (up to two: a
+ * release then a new episode) and counted in *nev.  Never blocks on
+ * memory: when the table is full, a slot is reused or evicted and counted
+ * in *c.
+ */
+enum limiter_verdict limiter_check(struct limiter *l,
+				   const struct limiter_rule *r, int family,
+				   uint64_t key, uint64_t now,
+				   struct limiter_counters *c,
+				   struct limiter_event ev[2], int *nev);
+
+/* State that an incremental sweep keeps between calls. */
+struct limiter_sweep {
+	size_t next;			      /* next bucket to visit */
+	uint32_t live[LIMITER_RULE_IDS];      /* this pass so far */
+	uint32_t last_live[LIMITER_RULE_IDS]; /* the last whole pass */
+	size_t last_used;		      /* live slots, last pass */
+};
+
+/*
+ * Visits up to count buckets from where the last call stopped: ends the
+ * episodes of sources with no drop for a whole T (calling fn with a
+ * RELEASED event for each) and counts live buckets per rule.  Returns true
+ * when this call completed a pass over the table.
+ */
+bool limiter_sweep(struct limiter *l, struct limiter_sweep *s, size_t count,
+		   uint64_t now,
+		   void (*fn)(void *arg, const struct limiter_event *ev),
+		   void *arg);
+
+/*
+ * Clears every slot whose rule id is not set in keep[]: after a reload,
+ * buckets of removed or changed rules go.  Takes the locks; workers may
+ * run meanwhile.
+ */
+void limiter_forget(struct limiter *l, const bool keep[LIMITER_RULE_IDS]);
+
+/* A source being limited now, as limiter_walk reports it. */
+struct limiter_entry {
+	uint8_t rule;
+	uint8_t family;
+	uint8_t level;
+	bool held;
+	uint32_t drops; /* in the current episode */
+	uint64_t key;
+};
+
+/*
+ * Calls fn for every source in a limited episode at time now; rules[id]
+ * (NULL where unused) says when a hold-down ends.  Takes the locks bucket
+ * by bucket; for the control socket and reports, not the packet path.
+ */
+void limiter_walk(struct limiter *l,
+		  const struct limiter_rule *const rules[LIMITER_RULE_IDS],
+		  uint64_t now,
+		  void (*fn)(void *arg, const struct limiter_entry *e),
+		  void *arg);
+
+#endif

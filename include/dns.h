@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The DNS header and question walk of a query.
+ *
+ * Header fields are read with ldns's wire macros; the question is walked
+ * without allocation.  A query name may not use compression pointers (no
+ * resolver sends one, and Unbound refuses them too), labels are at most 63
+ * octets and the name at most 255.
+ */
+#ifndef DNSRL_DNS_H
+#define DNSRL_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DNS_NAME_MAX 255
+#define DNS_LABEL_MAX 63
+
+enum dns_status {
+	DNS_QUERY,     /* a standard query with one question: q is set */
+	DNS_RESPONSE,  /* QR=1 */
+	DNS_OPCODE,    /* opcode other than QUERY */
+	DNS_QDCOUNT,   /* QDCOUNT other than 1 */
+	DNS_SHORT,     /* shorter than a DNS header */
+	DNS_TRUNCATED, /* the question runs past the end */
+	DNS_POINTER,   /* compression pointer in the query name */
+	DNS_BAD_LABEL, /* label type 0x40 or 0x80 (reserved/extended) */
+	DNS_NAME_LONG, /* query name longer than 255 octets */
+	DNS_NSTATUS
+};
+
+struct dns_question {
+	uint8_t name[DNS_NAME_MAX]; /* wire format, A-Z folded to a-z */
+	uint8_t name_len;	    /* octets of name, root label included */
+	uint8_t labels;		    /* labels, root excluded */
+	uint16_t qtype;
+	uint16_t qclass;
+	/* bit i set when a label starts at name[i]; for suffix matches */
+	uint64_t starts[4];
+};
+
+/*
+ * Reads the DNS message msg[0..len): header first, then the question.
+ * Returns DNS_QUERY with *q filled, or the reason it is not one.  The
+ * statuses from DNS_SHORT on mean the payload cannot be parsed.
+ */
+enum dns_status dns_parse(const uint8_t *msg, size_t len,
+			  struct dns_question *q);
+
+/* True for the statuses that mean an unparseable payload. */
+static inline bool dns_status_malformed(enum dns_status s)
+{
+	return s >= DNS_SHORT;
+}
+
+/* A short lower-case name for a status ("query", "pointer" ...). */
+const char *dns_status_name(enum dns_status s);
+
+/*
+ * True when the wire-format name suffix[0..len) (lower case, root label
+ * included) is q's name or a label-aligned suffix of it.
+ */
+bool dns_name_has_suffix(const struct dns_question *q, const uint8_t *suffix,
+			 size_t len);
+
+/*
+ * Writes wire-format name[0..len) as presentation text ("www.example.com.",
+ * "." for the root) with unsafe bytes escaped as \DDD.  Always
+ * NUL-terminates when buflen > 0.  Returns the length of the text, or -1
+ * when the name is not well formed.
+ */
+int dns_name_to_text(const uint8_t *name, size_t len, char *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libFuzzer target for the packet and question walk.
+ *
+ * Each input is read three ways: as an IP packet (packet_parse, then
+ * dns_parse on a UDP payload), as a DNS message checked against ldns's
+ * name reader, and as a wire-format name for dns_name_to_text.  Any
+ * disagreement or broken invariant aborts.
+ *
+ * The one documented difference from ldns: ldns_wire2dname follows
+ * compression pointers, dns_parse refuses them (DNS_POINTER), because no
+ * resolver compresses the name of a query.  So ldns may read a name where
+ * we do not, but only when that name holds a pointer.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <ldns/ldns.h>
+
+#include "dns.h"
+#include "packet.h"
+
+/* big enough for the text of any name: 250 escaped octets and 4 dots */
+#define TEXT_MAX 1024
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void require(bool ok)
+{
+	if (!ok)
+		abort();
+}
+
+static uint8_t fold(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* Checks what every parsed question must satisfy. */
+static void check_question(const struct dns_question *q)
+{
+	uint64_t starts[4] = {0, 0, 0, 0};
+	char text[TEXT_MAX], small[8];
+	unsigned int labels = 0;
+	size_t i = 0;
+	int n;
+
+	require(q->name_len >= 1);
+	for (;;) {
+		require(i < q->name_len);
+		starts[i / 64] |= UINT64_C(1) << (i % 64);
+		if (q->name[i] == 0)
+			break;
+		require(q->name[i] <= DNS_LABEL_MAX);
+		for (size_t j = i + 1; j <= i + q->name[i]; j++)
+			require(j < q->name_len &&
+				fold(q->name[j]) == q->name[j]);
+		i += (size_t)q->name[i] + 1;
+		labels++;
+	}
+	require(i + 1 == q->name_len);
+	require(labels == q->labels);
+	require(memcmp(starts, q->starts, sizeof(starts)) == 0);
+
+	require(dns_name_has_suffix(q, q->name, q->name_len));
+	require(dns_name_has_suffix(q, (const uint8_t *)"", 1));
+
+	n = dns_name_to_text(q->name, q->name_len, text, sizeof(text));
+	require(n >= 1 && n < TEXT_MAX && strlen(text) == (size_t)n);
+	require(dns_name_to_text(q->name, q->name_len, small, sizeof(small)) ==
+		n);
+	require(strlen(small) < sizeof(small));
+	require(strncmp(small, text, strlen(small)) == 0);
+}
+
+static void fuzz_ip(const uint8_t *data, size_t size)
+{
+	struct packet p;
+	struct dns_question q;
+	enum packet_kind k = packet_parse(data, size, &p);
+
+	require((unsigned int)k < PACKET_NKINDS);
+	if (k != PACKET_UDP) {
+		require(p.payload == NULL);
+		return;
+	}
+	require(p.family == AF_INET || p.family == AF_INET6);
+	require(p.payload >= data + 28 && p.payload <= data + size);
+	require(p.payload_len <= (size_t)(data + size - p.payload));
+	require(p.payload_len <= p.udp_len);
+	if (dns_parse(p.payload, p.payload_len, &q) == DNS_QUERY)
+		check_question(&q);
+}
+
+/*
+ * Where the first pointer sits in the name at offset 12, walking labels
+ * without following anything; 0 when the walk meets none.
+ */
+static size_t first_pointer(const uint8_t *data, size_t size)
+{
+	size_t i = 12;
+
+	while (i < size && data[i] != 0) {
+		if ((data[i] & 0xc0) == 0xc0)
+			return i;
+		if (data[i] > DNS_LABEL_MAX)
+			return 0;
+		i += (size_t)data[i] + 1;
+	}
+	return 0;
+}
+
+static void fuzz_dns(const uint8_t *data, size_t size)
+{
+	struct dns_question q;
+	enum dns_status s = dns_parse(data, size, &q);
+	ldns_rdf *rdf = NULL;
+	ldns_status ls;
+	size_t pos = 12;
+
+	require((unsigned int)s < DNS_NSTATUS);
+	/* the header decided; ldns's name reader has nothing to say */
+	if (s == DNS_RESPONSE || s == DNS_OPCODE || s == DNS_QDCOUNT ||
+	    s == DNS_SHORT)
+		return;
+
+	ls = ldns_wire2dname(&rdf, data, size, &pos);
+	if (s == DNS_QUERY) {
+		const uint8_t *ln;
+
+		require(ls == LDNS_STATUS_OK);
+		require(ldns_rdf_size(rdf) == q.name_len);
+		ln = ldns_rdf_data(rdf);
+		for (size_t i = 0; i < q.name_len; i++)
+			require(fold(ln[i]) == q.name[i]);
+		require(pos == 12 + (size_t)q.name_len);
+		require(size - pos >= 4);
+		require(q.qtype == ldns_read_uint16(data + pos));
+		require(q.qclass == ldns_read_uint16(data + pos + 2));
+		check_question(&q);
+	} else if (ls == LDNS_STATUS_OK) {
+		size_t ptr = first_pointer(data, size);
+
+		if (s == DNS_POINTER) {
+			/* ldns resumes after the first pointer it followed */
+			require(ptr != 0 && pos == ptr + 2);
+		} else {
+			/* a whole name, but no room for qtype and qclass */
+			require(s == DNS_TRUNCATED);
+			require(ptr == 0 && pos <= size && size - pos < 4);
+		}
+	}
+	/* DNS_NAME_LONG and DNS_BAD_LABEL fall here only when ldns failed */
+	if (rdf != NULL)
+		ldns_rdf_deep_free(rdf);
+}
+
+/* The text of the input as a name, whole and cut short. */
+static void fuzz_text(const uint8_t *data, size_t size)
+{
+	char text[TEXT_MAX], small[16];
+	size_t cut = size % sizeof(small);
+	int n = dns_name_to_text(data, size, text, sizeof(text));
+
+	require(n == -1 || (n >= 1 && n < TEXT_MAX));
+	require(dns_name_to_text(data, size, small, cut) == n);
+	if (n < 0) {
+		require(text[0] == '\0');
+		return;
+	}
+	require(strlen(text) == (size_t)n);
+	if (cut > 0) {
+		require(strlen(small) < cut);
+		require(strncmp(small, text, strlen(small)) == 0);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_ip(data, size);
+	fuzz_dns(data, size);
+	fuzz_text(data, size);
+	return 0;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The configuration file: one setting a line, rules in blocks.
+ *
+ *	queue		0-3
+ *	allow		203.0.113.0/24 2001:db8:53::/48
+ *	rule any-abuse {
+ *		qtype	ANY
+ *		limit	2/5s
+ *	}
+ *
+ * Every value is range-checked; an error names file:line and what was
+ * expected.  A file is parsed into a new struct config, so a failed reload
+ * leaves the running one untouched.
+ */
+#ifndef DNSRL_CONFIG_H
+#define DNSRL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_RULES_MAX 64
+#define CONFIG_QTYPES_MAX 32
+#define CONFIG_QNAMES_MAX 32
+#define CONFIG_NAME_MAX 32 /* rule name, without the NUL */
+#define CONFIG_ERR_MAX 512 /* room for an error message */
+#define CONFIG_QUEUES_MAX 16
+
+#define CONFIG_LIMIT_N_MAX 1000000u
+#define CONFIG_PERIOD_MIN 1000000ull		      /* 1 ms, in ns */
+#define CONFIG_PERIOD_MAX (24ull * 3600 * 1000000000) /* 24 h */
+
+enum config_action {
+	CONFIG_ACTION_DROP, /* drop over the limit; the first match decides */
+	CONFIG_ACTION_LOG,  /* count as would-drop and go on to the next rule */
+};
+
+enum config_verdict {
+	CONFIG_ACCEPT,
+	CONFIG_DROP,
+};
+
+/* An address prefix; for IPv4 addr[0..3] holds the address. */
+struct config_prefix {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t len;
+	uint8_t addr[16];
+};
+
+/* A name suffix in wire format, lower case, root label included. */
+struct config_qname {
+	uint8_t wire[255];
+	uint8_t len;
+};
+
+struct config_rule {
+	char name[CONFIG_NAME_MAX + 1];
+	int line; /* where the block starts */
+	uint16_t qtypes[CONFIG_QTYPES_MAX];
+	size_t nqtypes; /* 0: every qtype (then nqnames > 0) */
+	struct config_qname qnames[CONFIG_QNAMES_MAX];
+	size_t nqnames; /* 0: every name */
+	uint32_t limit_n;
+	uint64_t limit_period;	/* ns */
+	uint8_t ipv4_prefix;	/* 8..32, default 32 */
+	uint8_t ipv6_prefix;	/* 32..64, default 56 */
+	uint64_t hold_down;	/* ns; 0: none */
+	uint64_t hold_down_max; /* ns; cap of the doubling */
+	uint32_t total_n;	/* 0: no total */
+	uint64_t total_period;	/* ns */
+	enum config_action action;
+};
+
+struct config {
+	char *path; /* as given to config_load */
+
+	/* need a restart */
+	uint16_t queue_first, queue_last; /* at most CONFIG_QUEUES_MAX */
+	uint32_t queue_maxlen;		  /* packets the kernel may hold */
+	size_t table_size;		  /* tracked sources */
+	bool fail_open;			  /* queue full: accept (yes) */
+	char *user;			  /* drop privileges to it; or NULL */
+	char *control_socket;		  /* unix socket path; or NULL */
+
+	/* a reload may change */
+	uint64_t stats_interval;       /* ns; 0: no periodic counters */
+	uint64_t report_interval;      /* ns; 0: no abuse-desk report */
+	uint32_t report_top;	       /* prefixes per rule in the report */
+	int syslog_facility;	       /* LOG_DAEMON ... */
+	enum config_verdict malformed; /* unparseable UDP/53 payloads */
+	enum config_verdict fragments; /* fragmented queries */
+	uint32_t log_n;	       /* per-source lines: log_n per log_period */
+	uint64_t log_period;   /* ns */
+	bool log_truncate;     /* addresses in logs cut to /24 and /48 */
+	char *prometheus_file; /* textfile collector output; or NULL */
+
+	struct config_prefix *allow;
+	size_t nallow;
+	struct config_rule *rules;
+	size_t nrules;
+};
+
+/*
+ * Reads and parses the file at path.  Returns a new config the caller owns
+ * (config_free), or NULL with a "file:line: message" in err[0..errlen).
+ */
+struct config *config_load(const char *path, char *err, size_t errlen);
+
+/*
+ * Parses text[0..len) as if read from a file called name.  Same contract
+ * as config_load.
+ */
+struct config *config_parse(const char *name, const char *text, size_t len,
+			    char *err, size_t errlen);
+
+/* No-op on NULL. */
+void config_free(struct config *cfg);
+
+/*
+ * Writes the effective configuration, defaults included, in the file's
+ * own syntax: parsing the output gives the same config.
+ */
+void config_print(const struct config *cfg, FILE *out);
+
+/* A one-line summary of a rule: "any-abuse: ANY limit 2/5s per /32 /56". */
+void config_rule_summary(const struct config_rule *r, char *buf, size_t buflen);
+
+/*
+ * Formats a duration in ns the way the file writes it ("5s", "250ms",
+ * "10m", "1h").
+ */
+void config_duration_text(uint64_t ns, char *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The policy: allow-lists, then ordered rules, compiled from a config.
+ *
+ * policy_decide() is the whole decision for one packet (IP/UDP walk, DNS
+ * question walk, allow-lists, rule walk, buckets); the daemon and the
+ * capture replay both call it.  A policy is read-only once made, so any
+ * number of workers may use one at a time.
+ */
+#ifndef DNSRL_POLICY_H
+#define DNSRL_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "limiter.h"
+#include "stats.h"
+
+enum policy_verdict {
+	POLICY_ACCEPT,
+	POLICY_DROP,
+};
+
+/* What a worker lends to policy_decide. */
+struct policy_ctx {
+	struct limiter *limiter;
+	struct stats *stats;
+	/* called for each per-source transition; may be NULL */
+	void (*event)(void *arg, const struct limiter_event *ev);
+	void *event_arg;
+};
+
+struct policy;
+
+/*
+ * Compiles cfg.  Rules that prev (the running policy, or NULL) also has,
+ * with the same name, limit, prefixes and hold-down, keep their rule ids
+ * and so their buckets; other rules get ids prev does not use.  Returns a
+ * new policy the caller owns, or NULL with errno set.  cfg is copied from;
+ * the caller keeps it.
+ */
+struct policy *policy_new(const struct config *cfg, const struct policy *prev);
+
+/* No-op on NULL. */
+void policy_free(struct policy *p);
+
+/*
+ * Decides the verdict of the IP packet pkt[0..len) at time now.  Never
+ * fails: whatever cannot be parsed gets the configured setting and a
+ * counter.
+ */
+enum policy_verdict policy_decide(const struct policy *p,
+				  struct policy_ctx *ctx, const uint8_t *pkt,
+				  size_t len, uint64_t now);
+
+/* Sets keep[id] for every rule id p uses, clears the others. */
+void policy_rule_ids(const struct policy *p, bool keep[LIMITER_RULE_IDS]);
+
+/* The limiter view of every rule, indexed by rule id (NULL: unused). */
+void policy_limiter_rules(const struct policy *p,
+			  const struct limiter_rule *rules[LIMITER_RULE_IDS]);
+
+/* The config rule behind a rule id, or NULL. */
+const struct config_rule *policy_rule_by_id(const struct policy *p,
+					    unsigned id);
+
+/* The number of rules, and the id of the i-th. */
+size_t policy_nrules(const struct policy *p);
+unsigned policy_rule_id(const struct policy *p, size_t i);
+
+/* True when a and b queue the same qtypes (the prefilter's concern). */
+bool policy_same_qtypes(const struct policy *a, const struct policy *b);
+
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Counters.  Each worker owns a struct stats and bumps plain integers on
+ * the packet path; every so often it publishes a copy into a stats_box
+ * (a mutex around a snapshot), which the main thread sums and logs.  No
+ * counter is shared between threads, and none needs an atomic.
+ */
+#ifndef DNSRL_STATS_H
+#define DNSRL_STATS_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns.h"
+#include "limiter.h"
+#include "packet.h"
+
+enum stats_counter {
+	STATS_PACKETS,	 /* packets received from the queue */
+	STATS_VERDICTS,	 /* verdicts sent (one per packet) */
+	STATS_ACCEPTED,	 /* ... of them accept */
+	STATS_DROPPED,	 /* ... of them drop */
+	STATS_ALLOWED,	 /* queries from an allow-listed source */
+	STATS_MALFORMED, /* unparseable UDP payloads (the `malformed` setting) */
+	STATS_ID_GAPS,	 /* packet ids the kernel skipped: lost messages */
+	STATS_ENOBUFS,	 /* receive buffer overruns reported */
+	STATS_NL_ERRORS, /* error replies from the queue (verdict refused) */
+	STATS_INTERNAL,	 /* internal errors, answered with accept */
+	STATS_SEND_FAIL, /* verdict batches the kernel did not take */
+	STATS_BATCHES,	 /* receive batches */
+	STATS_NCOUNTERS
+};
+
+enum stats_rule_counter {
+	STATS_R_MATCHED,    /* queries the rule matched */
+	STATS_R_ACCEPTED,   /* ... within the limit */
+	STATS_R_DROPPED,    /* ... dropped by it (action drop) */
+	STATS_R_WOULD_DROP, /* ... over the limit of a log rule */
+	STATS_R_HELD,  /* ... refused in hold-down (a part of the two above) */
+	STATS_R_TOTAL, /* ... refused by the rule's total cap (likewise) */
+	STATS_R_NCOUNTERS
+};
+
+struct stats {
+	uint64_t c[STATS_NCOUNTERS];
+	uint64_t pkt[PACKET_NKINDS]; /* by packet kind */
+	uint64_t dns[DNS_NSTATUS];   /* UDP payloads by DNS status */
+	struct limiter_counters table;
+	uint64_t rule[LIMITER_RULE_IDS][STATS_R_NCOUNTERS]; /* by rule id */
+};
+
+/* Adds every counter of s into sum. */
+void stats_add(struct stats *sum, const struct stats *s);
+
+/* Clears the counters of one rule id (its rule is gone). */
+void stats_clear_rule(struct stats *s, unsigned id);
+
+/* A snapshot slot for one worker. */
+struct stats_box {
+	pthread_mutex_t lock;
+	struct stats snap;
+};
+
+/* Returns 0 or -errno. */
+int stats_box_init(struct stats_box *b);
+void stats_box_destroy(struct stats_box *b);
+
+/* Worker side: copies *s into the box. */
+void stats_publish(struct stats_box *b, const struct stats *s);
+
+/* Main side: adds the box's snapshot into *sum. */
+void stats_collect(struct stats_box *b, struct stats *sum);
+
+/*
+ * Formats the daemon line: "packets=... verdicts=... accepted=... ...".
+ * Returns what snprintf returns.
+ */
+int stats_format_daemon(const struct stats *s, char *buf, size_t buflen);
+
+/*
+ * Formats one rule's counters: "matched=... accepted=... dropped=...
+ * would-drop=... held-down=... total-refused=...".
+ */
+int stats_format_rule(const struct stats *s, unsigned id, char *buf,
+		      size_t buflen);
+
+#endif

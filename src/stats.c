@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "stats.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void stats_add(struct stats *sum, const struct stats *s)
+{
+	for (size_t i = 0; i < STATS_NCOUNTERS; i++)
+		sum->c[i] += s->c[i];
+	for (size_t i = 0; i < PACKET_NKINDS; i++)
+		sum->pkt[i] += s->pkt[i];
+	for (size_t i = 0; i < DNS_NSTATUS; i++)
+		sum->dns[i] += s->dns[i];
+	sum->table.inserted += s->table.inserted;
+	sum->table.reused += s->table.reused;
+	sum->table.evicted += s->table.evicted;
+	sum->table.evicted_limited += s->table.evicted_limited;
+	for (size_t id = 0; id < LIMITER_RULE_IDS; id++)
+		for (size_t i = 0; i < STATS_R_NCOUNTERS; i++)
+			sum->rule[id][i] += s->rule[id][i];
+}
+
+void stats_clear_rule(struct stats *s, unsigned id)
+{
+	if (id < LIMITER_RULE_IDS)
+		memset(s->rule[id], 0, sizeof(s->rule[id]));
+}
+
+int stats_box_init(struct stats_box *b)
+{
+	int rc;
+
+	memset(&b->snap, 0, sizeof(b->snap));
+	rc = pthread_mutex_init(&b->lock, NULL);
+	return -rc;
+}
+
+void stats_box_destroy(struct stats_box *b)
+{
+	pthread_mutex_destroy(&b->lock);
+}
+
+void stats_publish(struct stats_box *b, const struct stats *s)
+{
+	pthread_mutex_lock(&b->lock);
+	memcpy(&b->snap, s, sizeof(*s));
+	pthread_mutex_unlock(&b->lock);
+}
+
+void stats_collect(struct stats_box *b, struct stats *sum)
+{
+	pthread_mutex_lock(&b->lock);
+	stats_add(sum, &b->snap);
+	pthread_mutex_unlock(&b->lock);
+}
+
+int stats_format_daemon(const struct stats *s, char *buf, size_t buflen)
+{
+	return snprintf(
+		buf, buflen,
+		"packets=%" PRIu64 " verdicts=%" PRIu64 " accepted=%" PRIu64
+		" dropped=%" PRIu64 " queries=%" PRIu64 " allowed=%" PRIu64
+		" malformed=%" PRIu64 " fragments=%" PRIu64 " other=%" PRIu64
+		" invalid=%" PRIu64 " responses=%" PRIu64 " opcode=%" PRIu64
+		" qdcount=%" PRIu64 " inserted=%" PRIu64 " reused=%" PRIu64
+		" evicted=%" PRIu64 " evicted-limited=%" PRIu64
+		" id-gaps=%" PRIu64 " enobufs=%" PRIu64 " nl-errors=%" PRIu64
+		" internal=%" PRIu64 " send-fail=%" PRIu64,
+		s->c[STATS_PACKETS], s->c[STATS_VERDICTS], s->c[STATS_ACCEPTED],
+		s->c[STATS_DROPPED], s->dns[DNS_QUERY], s->c[STATS_ALLOWED],
+		s->c[STATS_MALFORMED], s->pkt[PACKET_FRAGMENT],
+		s->pkt[PACKET_OTHER], s->pkt[PACKET_INVALID],
+		s->dns[DNS_RESPONSE], s->dns[DNS_OPCODE], s->dns[DNS_QDCOUNT],
+		s->table.inserted, s->table.reused, s->table.evicted,
+		s->table.evicted_limited, s->c[STATS_ID_GAPS],
+		s->c[STATS_ENOBUFS], s->c[STATS_NL_ERRORS],
+		s->c[STATS_INTERNAL], s->c[STATS_SEND_FAIL]);
+}
+
+int stats_format_rule(const struct stats *s, unsigned id, char *buf,
+		      size_t buflen)
+{
+	const uint64_t *r;
+
+	if (id >= LIMITER_RULE_IDS) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = s->rule[id];
+	return snprintf(buf, buflen,
+			"matched=%" PRIu64 " accepted=%" PRIu64 " dropped="
+			"%" PRIu64 " would-drop=%" PRIu64 " held-down=%" PRIu64
+			" total-"
+			"refused="
+			"%" PRIu64,
+			r[STATS_R_MATCHED], r[STATS_R_ACCEPTED],
+			r[STATS_R_DROPPED], r[STATS_R_WOULD_DROP],
+			r[STATS_R_HELD], r[STATS_R_TOTAL]);
+}

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The whole decision for a packet: allow-lists, rule order, shadow rules,
+ * suffixes, settings for what cannot be parsed, rule ids across reloads.
+ * The clock is stepped by the tests.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "limiter.h"
+#include "policy.h"
+#include "stats.h"
+
+#include "pktbuild.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+#define T_ANY 255
+#define T_A 1
+#define T_TXT 16
+
+struct fixture {
+	struct config *cfg;
+	struct policy *pol;
+	struct limiter *lim;
+	struct stats stats;
+	struct policy_ctx ctx;
+	unsigned events[3];
+};
+
+static void count_event(void *arg, const struct limiter_event *ev)
+{
+	struct fixture *f = arg;
+
+	f->events[ev->kind]++;
+}
+
+static struct fixture *setup_text(const char *text)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[CONFIG_ERR_MAX];
+
+	assert_non_null(f);
+	f->cfg =
+		config_parse("test.conf", text, strlen(text), err, sizeof(err));
+	if (f->cfg == NULL)
+		fail_msg("config: %s", err);
+	f->pol = policy_new(f->cfg, NULL);
+	assert_non_null(f->pol);
+	f->lim = limiter_new(4096, false);
+	assert_non_null(f->lim);
+	f->ctx.limiter = f->lim;
+	f->ctx.stats = &f->stats;
+	f->ctx.event = count_event;
+	f->ctx.event_arg = f;
+	return f;
+}
+
+static void teardown_fixture(struct fixture *f)
+{
+	policy_free(f->pol);
+	limiter_free(f->lim);
+	config_free(f->cfg);
+	free(f);
+}
+
+static enum policy_verdict query(struct fixture *f, const char *src,
+				 const char *name, uint16_t qtype, uint64_t now)
+{
+	uint8_t pkt[600];
+	size_t len = pkt_query_from(pkt, src, name, qtype);
+
+	return policy_decide(f->pol, &f->ctx, pkt, len, now);
+}
+
+static const uint64_t *rule_stats(struct fixture *f, size_t i)
+{
+	return f->stats.rule[policy_rule_id(f->pol, i)];
+}
+
+static const char mission[] = "rule any-abuse {\n"
+			      "\tqtype ANY\n"
+			      "\tlimit 2/5s\n"
+			      "}\n";
+
+/* The mission: 50 ANY/s for 10 s under 2/5s is answered 5 times. */
+static void test_mission_policy(void **state)
+{
+	struct fixture *f = setup_text(mission);
+	unsigned accepted = 0;
+	uint64_t when[5];
+
+	(void)state;
+	for (unsigned i = 0; i < 500; i++) {
+		uint64_t now = i * 20 * MS;
+
+		if (query(f, "198.51.100.66", "big.example", T_ANY, now) ==
+		    POLICY_ACCEPT) {
+			assert_true(accepted < 5);
+			when[accepted++] = now;
+		}
+		/* another source within its limit is never touched */
+		if (i % 250 == 0)
+			assert_int_equal(query(f, "198.51.100.10",
+					       "big.example", T_ANY, now),
+					 POLICY_ACCEPT);
+		/* nor are the abuser's own A queries */
+		assert_int_equal(query(f, "198.51.100.66", "www.big.example",
+				       T_A, now),
+				 POLICY_ACCEPT);
+	}
+	assert_int_equal(accepted, 5);
+	assert_int_equal(when[0], 0);
+	assert_int_equal(when[1], 20 * MS);
+	assert_int_equal(when[2], 2500 * MS);
+	assert_int_equal(when[3], 5000 * MS);
+	assert_int_equal(when[4], 7500 * MS);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_MATCHED], 502);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_ACCEPTED], 7);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_DROPPED], 495);
+	assert_int_equal(f->stats.dns[DNS_QUERY], 1002);
+	assert_int_equal(f->events[LIMITER_EV_LIMITED], 1);
+	teardown_fixture(f);
+}
+
+/* The first drop rule that matches decides, even when it accepts. */
+static void test_first_drop_rule_decides(void **state)
+{
+	struct fixture *f = setup_text("rule strict-txt {\n"
+				       " qtype TXT\n"
+				       " limit 1/1h\n"
+				       "}\n"
+				       "rule loose {\n"
+				       " qtype ANY TXT\n"
+				       " limit 100/1s\n"
+				       "}\n");
+
+	(void)state;
+	assert_int_equal(query(f, "198.51.100.66", "x.example", T_TXT, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "198.51.100.66", "x.example", T_TXT, 1),
+			 POLICY_DROP);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(query(f, "198.51.100.66", "x.example", T_ANY,
+				       2),
+				 POLICY_ACCEPT);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_MATCHED], 2);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_DROPPED], 1);
+	/* the TXT accepted by strict-txt never reached loose */
+	assert_int_equal(rule_stats(f, 1)[STATS_R_MATCHED], 5);
+	teardown_fixture(f);
+}
+
+/* A log rule counts would-drops exactly and the drop rule still works. */
+static void test_shadow_rule(void **state)
+{
+	struct fixture *f = setup_text("rule candidate {\n"
+				       " qtype ANY\n"
+				       " limit 1/1h\n"
+				       " action log\n"
+				       "}\n"
+				       "rule enforce {\n"
+				       " qtype ANY\n"
+				       " limit 3/1h\n"
+				       "}\n");
+	unsigned drops = 0;
+
+	(void)state;
+	for (int i = 0; i < 10; i++)
+		drops += query(f, "198.51.100.66", "big.example", T_ANY,
+			       (uint64_t)i * MS) == POLICY_DROP;
+	assert_int_equal(drops, 7);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_MATCHED], 10);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_ACCEPTED], 1);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_WOULD_DROP], 9);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_DROPPED], 0);
+	assert_int_equal(rule_stats(f, 1)[STATS_R_MATCHED], 10);
+	assert_int_equal(rule_stats(f, 1)[STATS_R_ACCEPTED], 3);
+	assert_int_equal(rule_stats(f, 1)[STATS_R_DROPPED], 7);
+	teardown_fixture(f);
+}
+
+/* A log rule after the deciding drop rule is never reached. */
+static void test_log_rule_after_drop_rule(void **state)
+{
+	struct fixture *f = setup_text("rule enforce {\n"
+				       " qtype ANY\n"
+				       " limit 1/1h\n"
+				       "}\n"
+				       "rule late {\n"
+				       " qtype ANY\n"
+				       " limit 1/1h\n"
+				       " action log\n"
+				       "}\n");
+
+	(void)state;
+	query(f, "198.51.100.66", "big.example", T_ANY, 0);
+	query(f, "198.51.100.66", "big.example", T_ANY, 1);
+	assert_int_equal(rule_stats(f, 1)[STATS_R_MATCHED], 0);
+	teardown_fixture(f);
+}
+
+static void test_allow_lists(void **state)
+{
+	struct fixture *f = setup_text("allow 203.0.113.0/24 2001:db8:53::/48\n"
+				       "allow 198.51.100.7\n"
+				       "rule any-abuse {\n"
+				       " qtype ANY\n"
+				       " limit 1/1h\n"
+				       "}\n");
+	static const char *const allowed[] = {
+		"203.0.113.0",
+		"203.0.113.255",
+		"198.51.100.7",
+		"2001:db8:53::1",
+		"2001:db8:53:ffff:ffff:ffff:ffff:ffff",
+	};
+	static const char *const limited[] = {
+		"203.0.114.0",	  "198.51.100.8",	 "198.51.100.6",
+		"2001:db8:54::1", "2001:db8:52:ffff::1",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++) {
+		for (int n = 0; n < 3; n++)
+			assert_int_equal(query(f, allowed[i], "big.example",
+					       T_ANY, 0),
+					 POLICY_ACCEPT);
+		assert_int_equal(query(f, limited[i], "big.example", T_ANY, 0),
+				 POLICY_ACCEPT);
+		assert_int_equal(query(f, limited[i], "big.example", T_ANY, 0),
+				 POLICY_DROP);
+	}
+	assert_int_equal(f->stats.c[STATS_ALLOWED], 15);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_MATCHED], 10);
+	teardown_fixture(f);
+}
+
+static void test_qname_suffix(void **state)
+{
+	struct fixture *f = setup_text("rule big-txt {\n"
+				       " qname example.net\n"
+				       " qtype TXT\n"
+				       " limit 1/1h\n"
+				       "}\n"
+				       "rule all-of-zone {\n"
+				       " qname zone.example\n"
+				       " limit 1/1h\n"
+				       "}\n");
+
+	(void)state;
+	assert_int_equal(query(f, "198.51.100.66", "WWW.Example.NET", T_TXT, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "198.51.100.66", "example.net", T_TXT, 0),
+			 POLICY_DROP);
+	/* not label-aligned, another name, another type: no match */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(query(f, "198.51.100.66", "badexample.net",
+				       T_TXT, 0),
+				 POLICY_ACCEPT);
+		assert_int_equal(query(f, "198.51.100.66", "example.org", T_TXT,
+				       0),
+				 POLICY_ACCEPT);
+		assert_int_equal(query(f, "198.51.100.66", "example.net", T_A,
+				       0),
+				 POLICY_ACCEPT);
+	}
+	assert_int_equal(rule_stats(f, 0)[STATS_R_MATCHED], 2);
+	/* a rule without qtype limits every type under its name */
+	assert_int_equal(query(f, "198.51.100.66", "a.zone.example", T_A, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "198.51.100.66", "zone.example", T_ANY, 0),
+			 POLICY_DROP);
+	teardown_fixture(f);
+}
+
+static void test_ipv6_prefix_shares_bucket(void **state)
+{
+	struct fixture *f = setup_text("rule any-abuse {\n"
+				       " qtype ANY\n"
+				       " limit 2/1h\n"
+				       " ipv6-prefix 56\n"
+				       " ipv4-prefix 24\n"
+				       "}\n");
+
+	(void)state;
+	assert_int_equal(query(f, "2001:db8:2:1::1", "b.example", T_ANY, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "2001:db8:2:2::1", "b.example", T_ANY, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "2001:db8:2:ff::9", "b.example", T_ANY, 0),
+			 POLICY_DROP);
+	assert_int_equal(query(f, "2001:db8:3::1", "b.example", T_ANY, 0),
+			 POLICY_ACCEPT);
+	/* IPv4 aggregated to /24 likewise */
+	assert_int_equal(query(f, "198.51.100.1", "b.example", T_ANY, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "198.51.100.200", "b.example", T_ANY, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "198.51.100.99", "b.example", T_ANY, 0),
+			 POLICY_DROP);
+	teardown_fixture(f);
+}
+
+/* A total cap refuses past its sum, without spending sources' tokens. */
+static void test_total_cap(void **state)
+{
+	struct fixture *f = setup_text("rule any-abuse {\n"
+				       " qtype ANY\n"
+				       " limit 2/1h\n"
+				       " total 3/1h\n"
+				       "}\n");
+	static const char *const src[] = {"198.51.100.1", "198.51.100.2",
+					  "198.51.100.3"};
+	unsigned accepted = 0;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		for (int n = 0; n < 2; n++)
+			accepted += query(f, src[i], "b.example", T_ANY, 0) ==
+				    POLICY_ACCEPT;
+	assert_int_equal(accepted, 3);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_TOTAL], 3);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_DROPPED], 3);
+	teardown_fixture(f);
+}
+
+static void test_hold_down_counted(void **state)
+{
+	struct fixture *f = setup_text("rule any-abuse {\n"
+				       " qtype ANY\n"
+				       " limit 2/5s\n"
+				       " hold-down 10m\n"
+				       "}\n");
+	unsigned accepted = 0;
+
+	(void)state;
+	/* one query a second for 20 s: a whole period after its first drop
+	 * it is held, so nothing later gets through */
+	for (unsigned i = 0; i < 20; i++)
+		accepted += query(f, "198.51.100.66", "b.example", T_ANY,
+				  i * SEC) == POLICY_ACCEPT;
+	assert_int_equal(f->events[LIMITER_EV_HELD], 1);
+	assert_true(rule_stats(f, 0)[STATS_R_HELD] > 0);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_HELD] +
+				 rule_stats(f, 0)[STATS_R_ACCEPTED] +
+				 (rule_stats(f, 0)[STATS_R_DROPPED] -
+				  rule_stats(f, 0)[STATS_R_HELD]),
+			 20);
+	/* at 1/s under 2/5s: accepted at 0, 1, 3 and 5, dropped at 2
+	 * (the first drop), 4 and 6; the drop at 7 comes a whole period
+	 * after the first and starts the hold: 8..19 are held */
+	assert_int_equal(accepted, 4);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_HELD], 12);
+	teardown_fixture(f);
+}
+
+static void test_settings_for_unparseable(void **state)
+{
+	struct fixture *f = setup_text("malformed drop\n"
+				       "fragments accept\n"
+				       "rule any-abuse {\n"
+				       " qtype ANY\n"
+				       " limit 2/5s\n"
+				       "}\n");
+	struct fixture *g = setup_text(mission);
+	uint8_t pkt[200], junk[5] = {1, 2, 3, 4, 5};
+	size_t len = pkt_ipv4_udp(pkt, "198.51.100.66", "198.51.100.1", 4000,
+				  53, junk, sizeof(junk));
+	uint8_t frag[200];
+	uint8_t dns[100];
+	size_t dlen = pkt_dns_query(dns, 1, "b.example", T_ANY);
+	size_t flen;
+
+	(void)state;
+	assert_int_equal(policy_decide(f->pol, &f->ctx, pkt, len, 0),
+			 POLICY_DROP);
+	assert_int_equal(policy_decide(g->pol, &g->ctx, pkt, len, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(f->stats.c[STATS_MALFORMED], 1);
+	assert_int_equal(f->stats.dns[DNS_SHORT], 1);
+
+	/* an IPv6 first fragment: header, fragment header, UDP, DNS */
+	flen = pkt_ipv6_udp(frag, "2001:db8:2:1::1", "2001:db8:1::1", 4000, 53,
+			    dns, dlen);
+	memmove(frag + 48, frag + 40, flen - 40);
+	memset(frag + 40, 0, 8);
+	frag[40] = 17;	 /* next header: UDP */
+	frag[43] = 0x01; /* offset 0, more fragments */
+	frag[6] = 44;
+	pkt_put16(frag + 4, (uint16_t)(flen - 40 + 8));
+	flen += 8;
+	assert_int_equal(policy_decide(f->pol, &f->ctx, frag, flen, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(policy_decide(g->pol, &g->ctx, frag, flen, 0),
+			 POLICY_DROP);
+	assert_int_equal(g->stats.pkt[PACKET_FRAGMENT], 1);
+	teardown_fixture(f);
+	teardown_fixture(g);
+}
+
+/* Responses, other opcodes, QDCOUNT != 1, other ports: never a rule. */
+static void test_never_matched(void **state)
+{
+	struct fixture *f = setup_text("rule any-abuse {\n"
+				       " qtype ANY\n"
+				       " limit 1/1h\n"
+				       "}\n");
+	uint8_t dns[100], pkt[200];
+	size_t dlen, len;
+
+	(void)state;
+	for (int kind = 0; kind < 4; kind++) {
+		for (int n = 0; n < 3; n++) {
+			uint16_t dport = 53;
+
+			dlen = pkt_dns_query(dns, 7, "b.example", T_ANY);
+			if (kind == 0)
+				dns[2] |= 0x80; /* response */
+			else if (kind == 1)
+				dns[2] |= 2 << 3; /* STATUS */
+			else if (kind == 2)
+				pkt_put16(dns + 4, 2);
+			else
+				dport = 5353;
+			len = pkt_ipv4_udp(pkt, "198.51.100.66", "198.51.100.1",
+					   4000, dport, dns, dlen);
+			assert_int_equal(policy_decide(f->pol, &f->ctx, pkt,
+						       len, 0),
+					 POLICY_ACCEPT);
+		}
+	}
+	assert_int_equal(f->stats.dns[DNS_RESPONSE], 3);
+	assert_int_equal(f->stats.dns[DNS_OPCODE], 3);
+	assert_int_equal(f->stats.dns[DNS_QDCOUNT], 3);
+	assert_int_equal(f->stats.pkt[PACKET_OTHER], 3);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_MATCHED], 0);
+	teardown_fixture(f);
+}
+
+/* Unchanged rules keep their ids (and buckets) across a reload. */
+static void test_rule_ids_across_reload(void **state)
+{
+	struct fixture *f = setup_text("rule a {\n qtype ANY\n limit 1/1h\n}\n"
+				       "rule b {\n qtype TXT\n limit 1/1h\n}\n"
+				       "rule c {\n qtype MX\n limit 1/1h\n}\n");
+	const char next[] = "rule b {\n qtype TXT\n limit 1/1h\n}\n"
+			    "rule a {\n qtype ANY\n limit 2/1h\n}\n"
+			    "rule d {\n qtype NS\n limit 1/1h\n}\n";
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg2 =
+		config_parse("t2", next, strlen(next), err, sizeof(err));
+	struct policy *p2;
+	bool keep[LIMITER_RULE_IDS];
+	unsigned a = policy_rule_id(f->pol, 0), b = policy_rule_id(f->pol, 1),
+		 c = policy_rule_id(f->pol, 2);
+
+	(void)state;
+	assert_non_null(cfg2);
+	p2 = policy_new(cfg2, f->pol);
+	assert_non_null(p2);
+	assert_int_equal(policy_rule_id(p2, 0), b);
+	assert_int_not_equal(policy_rule_id(p2, 1), a); /* limit changed */
+	assert_int_not_equal(policy_rule_id(p2, 1), c);
+	assert_int_not_equal(policy_rule_id(p2, 2), a);
+	assert_int_not_equal(policy_rule_id(p2, 2), c);
+	assert_int_not_equal(policy_rule_id(p2, 1), policy_rule_id(p2, 2));
+	policy_rule_ids(p2, keep);
+	assert_true(keep[b]);
+	assert_false(keep[a]);
+	assert_false(keep[c]);
+	assert_false(keep[0]);
+	assert_string_equal(policy_rule_by_id(p2, b)->name, "b");
+	assert_false(policy_same_qtypes(f->pol, p2));
+	policy_free(p2);
+	config_free(cfg2);
+	teardown_fixture(f);
+}
+
+/* The bucket of an unchanged rule survives a reload: state is kept. */
+static void test_buckets_survive_reload(void **state)
+{
+	struct fixture *f = setup_text(mission);
+	char err[CONFIG_ERR_MAX];
+	const char next[] = "rule any-abuse {\n qtype ANY TXT\n limit "
+			    "2/5s\n}\n";
+	struct config *cfg2 =
+		config_parse("t2", next, strlen(next), err, sizeof(err));
+	struct policy *p2;
+
+	(void)state;
+	assert_int_equal(query(f, "198.51.100.66", "b.example", T_ANY, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "198.51.100.66", "b.example", T_ANY, 0),
+			 POLICY_ACCEPT);
+	assert_non_null(cfg2);
+	p2 = policy_new(cfg2, f->pol);
+	assert_non_null(p2);
+	policy_free(f->pol);
+	f->pol = p2;
+	assert_int_equal(query(f, "198.51.100.66", "b.example", T_ANY, 1),
+			 POLICY_DROP);
+	config_free(cfg2);
+	teardown_fixture(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mission_policy),
+		cmocka_unit_test(test_first_drop_rule_decides),
+		cmocka_unit_test(test_shadow_rule),
+		cmocka_unit_test(test_log_rule_after_drop_rule),
+		cmocka_unit_test(test_allow_lists),
+		cmocka_unit_test(test_qname_suffix),
+		cmocka_unit_test(test_ipv6_prefix_shares_bucket),
+		cmocka_unit_test(test_total_cap),
+		cmocka_unit_test(test_hold_down_counted),
+		cmocka_unit_test(test_settings_for_unparseable),
+		cmocka_unit_test(test_never_matched),
+		cmocka_unit_test(test_rule_ids_across_reload),
+		cmocka_unit_test(test_buckets_survive_reload),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

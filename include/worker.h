@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A queue worker: one thread per NFQUEUE queue.
+ *
+ * Workers share the bucket table and the policy.  The main thread swaps
+ * the policy pointer on reload and bumps a generation; a worker reads both
+ * at the top of each loop turn and reports the generation it has seen, so
+ * the main thread knows when no worker holds the old policy any more.
+ * Per-source events travel to the main thread through a bounded
+ * single-producer ring; when it is full they are counted, never waited on.
+ */
+#ifndef DNSRL_WORKER_H
+#define DNSRL_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "limiter.h"
+#include "policy.h"
+#include "queue.h"
+#include "stats.h"
+
+#define WORKER_EVENTS 1024 /* ring slots, a power of two */
+#define WORKER_POLL_MS 100 /* longest sleep: stop, reload and stats latency */
+
+/* What every worker reads and the main thread writes. */
+struct worker_shared {
+	_Atomic(struct policy *) policy;
+	_Atomic uint64_t generation; /* bumped after each policy swap */
+	struct limiter *limiter;
+	_Atomic bool stop;
+	bool fail_open; /* on stop, let the kernel pass new packets first */
+};
+
+struct worker {
+	struct worker_shared *shared;
+	struct queue *queue; /* owned */
+	uint16_t num;	     /* its queue number, kept after the queue closes */
+	pthread_t thread;
+	bool running;
+
+	struct stats stats;	/* the worker's own, on the packet path */
+	struct stats_box box;	/* its published copy */
+	_Atomic uint64_t seen;	/* generation in use */
+	_Atomic uint64_t beats; /* loop turns: the watchdog's evidence */
+	_Atomic int error;	/* -errno when the loop died on its socket */
+
+	struct limiter_event ring[WORKER_EVENTS];
+	_Atomic uint32_t head; /* written by the worker */
+	_Atomic uint32_t tail; /* written by the main thread */
+	_Atomic uint64_t lost; /* events dropped on a full ring */
+
+	/* the worker thread's private state */
+	const struct policy *cur;
+	uint64_t cur_generation;
+	struct policy_ctx ctx;
+};
+
+/*
+ * Prepares w over queue q (taking ownership of q).  Returns 0 or -errno.
+ */
+int worker_init(struct worker *w, struct worker_shared *shared,
+		struct queue *q);
+
+/* Starts the thread.  Returns 0 or -errno. */
+int worker_start(struct worker *w);
+
+/*
+ * Waits for a worker that saw shared->stop to answer what it holds and
+ * exit, then frees its queue.  Safe on a worker never started.
+ */
+void worker_finish(struct worker *w);
+
+/* Main thread: takes the oldest event.  Returns false when empty. */
+bool worker_pop_event(struct worker *w, struct limiter_event *ev);
+
+/*
+ * One turn of the loop, without the poll: picks up a new policy and
+ * answers everything readable.  Exposed for tests.  Returns 0 or -errno.
+ */
+int worker_turn(struct worker *w);
+
+#endif

@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dnsrl: rate-limits dangerous DNS query types per source, behind an
+ * iptables NFQUEUE rule.
+ *
+ * The main thread owns configuration, signals, timers and logging; one
+ * worker thread per queue owns the packet path.  See worker.h.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "limiter.h"
+#include "log.h"
+#include "notify.h"
+#include "policy.h"
+#include "queue.h"
+#include "rules.h"
+#include "stats.h"
+#include "worker.h"
+
+#ifndef DNSRL_VERSION
+#define DNSRL_VERSION "unknown"
+#endif
+#define DEFAULT_CONFIG "/etc/dnsrl/dnsrl.conf"
+#define TICK_MS 100
+#define SWEEP_PASS_TICKS 20 /* a whole table pass every 2 s */
+#define RETIRE_WAIT_MS 2000
+
+struct daemon {
+	struct config *cfg;
+	struct worker_shared shared;
+	struct worker *workers;
+	size_t nworkers;
+	struct policy *retired; /* waits for every worker to let go */
+	uint64_t retired_generation;
+	struct limiter_sweep sweep;
+	struct tbucket log_budget;
+	uint64_t log_suppressed;
+	uint64_t next_stats;
+	struct notify_watchdog watchdog;
+	bool stalled_logged;
+	int sigfd;
+	int timerfd;
+	int exit_code;
+};
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static __attribute__((noreturn)) void usage(int code)
+{
+	fprintf(code == 0 ? stdout : stderr,
+		"usage: dnsrl [-ftvV] [-c file] [--print-rules]\n"
+		"  -c, --config FILE   configuration (default %s)\n"
+		"  -f, --foreground    also log to stderr\n"
+		"  -t, --test-config   check the configuration and exit\n"
+		"  -v, --verbose       with -t: print the effective policy;\n"
+		"                      otherwise: debug logging\n"
+		"      --print-rules   print the iptables/ip6tables rules\n"
+		"  -V, --version       print the version\n"
+		"  -h, --help          this text\n",
+		DEFAULT_CONFIG);
+	exit(code);
+}
+
+/* The policy currently running (main thread's view). */
+static const struct policy *current(const struct daemon *d)
+{
+	return atomic_load(&d->shared.policy);
+}
+
+static void log_policy(const struct daemon *d, const char *what)
+{
+	const struct config *c = d->cfg;
+	char buf[512];
+
+	log_info("%s: queues %u-%u, table-size %zu (%zu KiB), fail-open %s, "
+		 "malformed %s, fragments %s, %zu allow prefixes, %zu rules",
+		 what, c->queue_first, c->queue_last, c->table_size,
+		 limiter_bytes(d->shared.limiter) / 1024,
+		 c->fail_open ? "yes" : "no",
+		 c->malformed == CONFIG_DROP ? "drop" : "accept",
+		 c->fragments == CONFIG_DROP ? "drop" : "accept", c->nallow,
+		 c->nrules);
+	for (size_t i = 0; i < c->nrules; i++) {
+		config_rule_summary(&c->rules[i], buf, sizeof(buf));
+		log_info("rule %s", buf);
+	}
+}
+
+/* The source prefix as logs show it (cut shorter with log-truncate). */
+static void event_source(const struct daemon *d, const struct config_rule *r,
+			 const struct limiter_event *ev, char *buf, size_t len)
+{
+	unsigned plen = ev->family == 4 ? r->ipv4_prefix : r->ipv6_prefix;
+	uint64_t key = ev->key;
+
+	if (d->cfg->log_truncate) {
+		unsigned cut = ev->family == 4 ? 24 : 48;
+		uint64_t mask;
+
+		if (plen > cut)
+			plen = cut;
+		mask = ev->family == 4 ? ~(uint64_t)0 << (32 - plen)
+				       : ~(uint64_t)0 << (64 - plen);
+		key &= mask;
+	}
+	limiter_key_text(ev->family, key, plen, buf, len);
+}
+
+static void log_event(struct daemon *d, const struct limiter_event *ev,
+		      uint64_t now)
+{
+	const struct config_rule *r = policy_rule_by_id(current(d), ev->rule);
+	char src[64], dur[32];
+
+	if (r == NULL)
+		return; /* the rule is gone since */
+	if (!tbucket_take(&d->log_budget, now)) {
+		d->log_suppressed++;
+		return;
+	}
+	event_source(d, r, ev, src, sizeof(src));
+	switch (ev->kind) {
+	case LIMITER_EV_LIMITED:
+		log_info("limited: rule %s source %s exceeds %" PRIu32 "/%s",
+			 r->name, src, r->limit_n,
+			 (config_duration_text(r->limit_period, dur,
+					       sizeof(dur)),
+			  dur));
+		break;
+	case LIMITER_EV_HELD:
+		config_duration_text(ev->hold, dur, sizeof(dur));
+		log_info("hold-down: rule %s source %s refused for %s "
+			 "(hold-down %u)",
+			 r->name, src, dur, ev->level);
+		break;
+	case LIMITER_EV_RELEASED:
+		log_info("released: rule %s source %s, %" PRIu32 " queries "
+			 "refused",
+			 r->name, src, ev->drops);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_released(void *arg, const struct limiter_event *ev)
+{
+	struct daemon *d = arg;
+
+	log_event(d, ev, monotonic_ns());
+}
+
+static void log_stats(struct daemon *d, const char *why)
+{
+	static struct stats sum; /* 13 KiB: the main thread's alone */
+	char buf[1024];
+	uint64_t lost = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	for (size_t i = 0; i < d->nworkers; i++) {
+		stats_collect(&d->workers[i].box, &sum);
+		lost += atomic_load(&d->workers[i].lost);
+	}
+	stats_format_daemon(&sum, buf, sizeof(buf));
+	log_info("stats%s: %s table-used=%zu/%zu events-lost=%" PRIu64
+		 " log-suppressed=%" PRIu64,
+		 why, buf, d->sweep.last_used,
+		 limiter_capacity(d->shared.limiter), lost, d->log_suppressed);
+	for (size_t i = 0; i < d->nworkers; i++) {
+		uint16_t num = d->workers[i].num;
+		struct queue_kstats ks;
+
+		if (queue_kstats_read(num, &ks) < 0)
+			continue;
+		log_info("queue %u: waiting=%" PRIu32 " kernel-dropped=%" PRIu32
+			 " user-dropped=%" PRIu32 " id-sequence=%" PRIu32,
+			 num, ks.total, ks.dropped, ks.user_dropped,
+			 ks.id_sequence);
+	}
+	for (size_t i = 0; i < policy_nrules(current(d)); i++) {
+		unsigned id = policy_rule_id(current(d), i);
+		const struct config_rule *r = policy_rule_by_id(current(d), id);
+
+		stats_format_rule(&sum, id, buf, sizeof(buf));
+		log_info("rule %s: %s tracked=%" PRIu32, r->name, buf,
+			 d->sweep.last_live[id]);
+	}
+}
+
+static bool workers_saw(const struct daemon *d, uint64_t gen)
+{
+	for (size_t i = 0; i < d->nworkers; i++)
+		if (atomic_load(&d->workers[i].seen) < gen)
+			return false;
+	return true;
+}
+
+/* Frees the previous policy once no worker uses it, and its buckets. */
+static void retire(struct daemon *d, bool wait)
+{
+	bool keep[LIMITER_RULE_IDS];
+
+	if (d->retired == NULL)
+		return;
+	for (int ms = 0; !workers_saw(d, d->retired_generation); ms += 10) {
+		if (!wait)
+			return;
+		if (ms >= RETIRE_WAIT_MS) {
+			log_warnx("reload: a worker has not taken the new "
+				  "policy for %d ms; keeping the old one",
+				  RETIRE_WAIT_MS);
+			return;
+		}
+		usleep(10000);
+	}
+	policy_rule_ids(current(d), keep);
+	limiter_forget(d->shared.limiter, keep);
+	policy_free(d->retired);
+	d->retired = NULL;
+}
+
+/* Restart-only settings keep their running values; say so. */
+static void keep_restart_settings(const struct config *old, struct config *cfg)
+{
+	const char *changed = NULL;
+
+	if (old->queue_first != cfg->queue_first ||
+	    old->queue_last != cfg->queue_last)
+		changed = "queue";
+	else if (old->queue_maxlen != cfg->queue_maxlen)
+		changed = "queue-maxlen";
+	else if (old->table_size != cfg->table_size)
+		changed = "table-size";
+	else if (old->fail_open != cfg->fail_open)
+		changed = "fail-open";
+	if (changed != NULL)
+		log_warnx("reload: %s changed; that needs a restart, the "
+			  "running value stays",
+			  changed);
+	cfg->queue_first = old->queue_first;
+	cfg->queue_last = old->queue_last;
+	cfg->queue_maxlen = old->queue_maxlen;
+	cfg->table_size = old->table_size;
+	cfg->fail_open = old->fail_open;
+}
+
+static void reload(struct daemon *d)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cfg;
+	struct policy *p;
+
+	notify_send("RELOADING=1");
+	cfg = config_load(d->cfg->path, err, sizeof(err));
+	if (cfg == NULL) {
+		log_warnx("reload failed: %s; the running policy stays", err);
+		notify_send("READY=1\nSTATUS=reload failed; old policy");
+		return;
+	}
+	retire(d, true);
+	keep_restart_settings(d->cfg, cfg);
+	p = policy_new(cfg, current(d));
+	if (p == NULL) {
+		log_warn("reload failed: policy");
+		config_free(cfg);
+		notify_send("READY=1");
+		return;
+	}
+	d->retired = atomic_load(&d->shared.policy);
+	atomic_store(&d->shared.policy, p);
+	d->retired_generation = atomic_fetch_add(&d->shared.generation, 1) + 1;
+	if (d->retired != NULL && !policy_same_qtypes(d->retired, p))
+		log_info("reload: the set of limited qtypes changed");
+	if (cfg->syslog_facility != d->cfg->syslog_facility)
+		log_init("dnsrl", cfg->syslog_facility, -1);
+	config_free(d->cfg);
+	d->cfg = cfg;
+	tbucket_init(&d->log_budget, cfg->log_n, cfg->log_period);
+	if (cfg->stats_interval > 0)
+		d->next_stats = monotonic_ns() + cfg->stats_interval;
+	log_policy(d, "reloaded");
+	notify_send("READY=1\nSTATUS=running");
+}
+
+static void tick(struct daemon *d)
+{
+	uint64_t now = monotonic_ns();
+	uint64_t beats[NOTIFY_WORKERS_MAX];
+	size_t count = limiter_capacity(d->shared.limiter) / 2;
+	struct limiter_event ev;
+
+	for (size_t i = 0; i < d->nworkers; i++) {
+		while (worker_pop_event(&d->workers[i], &ev))
+			log_event(d, &ev, now);
+		beats[i] = atomic_load(&d->workers[i].beats);
+		if (atomic_load(&d->workers[i].error) != 0 &&
+		    d->exit_code == 0) {
+			errno = -atomic_load(&d->workers[i].error);
+			log_warn("queue %u: worker stopped", d->workers[i].num);
+			d->exit_code = 1;
+			atomic_store(&d->shared.stop, true);
+		}
+	}
+	limiter_sweep(d->shared.limiter, &d->sweep,
+		      count / SWEEP_PASS_TICKS + 1, now, on_released, d);
+	if (d->cfg->stats_interval > 0 && now >= d->next_stats) {
+		log_stats(d, "");
+		d->next_stats = now + d->cfg->stats_interval;
+	}
+	if (notify_watchdog_due(&d->watchdog, beats, now)) {
+		notify_send("WATCHDOG=1");
+		d->stalled_logged = false;
+	} else if (d->watchdog.stalled != SIZE_MAX && !d->stalled_logged) {
+		log_warnx("queue %u: worker stalled; not feeding the watchdog",
+			  d->workers[d->watchdog.stalled].num);
+		d->stalled_logged = true;
+	}
+	retire(d, false);
+}
+
+static int on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			reload(d);
+			break;
+		case SIGUSR1:
+			log_stats(d, " (SIGUSR1)");
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %u: stopping", si.ssi_signo);
+			return 1;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static void open_queues(struct daemon *d)
+{
+	const struct config *c = d->cfg;
+
+	d->nworkers = (size_t)(c->queue_last - c->queue_first) + 1;
+	d->workers = calloc(d->nworkers, sizeof(*d->workers));
+	if (d->workers == NULL)
+		fatal("workers");
+	for (size_t i = 0; i < d->nworkers; i++) {
+		struct queue_params qp = {
+			.num = (uint16_t)(c->queue_first + i),
+			.maxlen = c->queue_maxlen,
+			.copy_range = QUEUE_COPY_RANGE,
+			.fail_open = c->fail_open,
+		};
+		struct queue *q = queue_open(&qp);
+		int rc;
+
+		if (q == NULL)
+			fatal("queue %u: cannot bind%s", qp.num,
+			      errno == EPERM   ? " (needs CAP_NET_ADMIN)"
+			      : errno == EBUSY ? " (another process has it)"
+					       : "");
+		rc = worker_init(&d->workers[i], &d->shared, q);
+		if (rc < 0) {
+			errno = -rc;
+			fatal("worker");
+		}
+	}
+}
+
+static void start(struct daemon *d)
+{
+	sigset_t mask;
+	struct itimerspec its = {
+		.it_interval = {0, TICK_MS * 1000000L},
+		.it_value = {0, TICK_MS * 1000000L},
+	};
+	struct policy *p;
+
+	/* blocked before any thread starts, so only the signalfd sees them */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fatal("sigprocmask");
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->timerfd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->sigfd < 0 || d->timerfd < 0 ||
+	    timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
+		fatal("signalfd/timerfd");
+
+	d->shared.limiter = limiter_new(
+		d->cfg->table_size, d->cfg->queue_last > d->cfg->queue_first);
+	if (d->shared.limiter == NULL)
+		fatal("table of %zu sources", d->cfg->table_size);
+	p = policy_new(d->cfg, NULL);
+	if (p == NULL)
+		fatal("policy");
+	atomic_store(&d->shared.policy, p);
+	atomic_store(&d->shared.generation, 1);
+	d->shared.fail_open = d->cfg->fail_open;
+	tbucket_init(&d->log_budget, d->cfg->log_n, d->cfg->log_period);
+
+	open_queues(d);
+	for (size_t i = 0; i < d->nworkers; i++) {
+		int rc = worker_start(&d->workers[i]);
+
+		if (rc < 0) {
+			errno = -rc;
+			fatal("worker thread");
+		}
+	}
+	notify_watchdog_init(&d->watchdog, notify_watchdog_interval(),
+			     d->nworkers, monotonic_ns());
+	d->next_stats = monotonic_ns() + d->cfg->stats_interval;
+	log_policy(d, "dnsrl " DNSRL_VERSION " started");
+	notify_send("READY=1\nSTATUS=running");
+}
+
+static void run(struct daemon *d)
+{
+	struct pollfd pfd[2] = {
+		{.fd = d->sigfd, .events = POLLIN},
+		{.fd = d->timerfd, .events = POLLIN},
+	};
+
+	while (!atomic_load(&d->shared.stop)) {
+		uint64_t expirations;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if ((pfd[0].revents & POLLIN) && on_signal(d))
+			break;
+		if ((pfd[1].revents & POLLIN) &&
+		    read(d->timerfd, &expirations, sizeof(expirations)) > 0)
+			tick(d);
+	}
+}
+
+static void stop(struct daemon *d)
+{
+	struct limiter_event ev;
+
+	notify_send("STOPPING=1");
+	atomic_store(&d->shared.stop, true);
+	for (size_t i = 0; i < d->nworkers; i++) {
+		worker_finish(&d->workers[i]);
+		while (worker_pop_event(&d->workers[i], &ev))
+			log_event(d, &ev, monotonic_ns());
+	}
+	log_stats(d, " (final)");
+	free(d->workers);
+	retire(d, false);
+	policy_free(d->retired);
+	policy_free(atomic_load(&d->shared.policy));
+	limiter_free(d->shared.limiter);
+	config_free(d->cfg);
+	close(d->sigfd);
+	close(d->timerfd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"test-config", no_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"print-rules", no_argument, NULL, 'P'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = DEFAULT_CONFIG;
+	bool foreground = false, test = false, print_rules = false;
+	int verbose = 0, ch;
+	char err[CONFIG_ERR_MAX];
+	static struct daemon d;
+
+	while ((ch = getopt_long(argc, argv, "c:ftvVh", longopts, NULL)) !=
+	       -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'P':
+			print_rules = true;
+			break;
+		case 'V':
+			printf("dnsrl %s\n", DNSRL_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+
+	d.cfg = config_load(path, err, sizeof(err));
+	if (d.cfg == NULL) {
+		fprintf(stderr, "dnsrl: %s\n", err);
+		return 1;
+	}
+	if (test) {
+		if (verbose)
+			config_print(d.cfg, stdout);
+		else
+			printf("dnsrl: %s: configuration OK\n", path);
+		config_free(d.cfg);
+		return 0;
+	}
+	if (print_rules) {
+		rules_print(d.cfg, stdout);
+		config_free(d.cfg);
+		return 0;
+	}
+
+	log_init("dnsrl", d.cfg->syslog_facility, foreground);
+	log_setverbose(verbose);
+	start(&d);
+	run(&d);
+	stop(&d);
+	return d.exit_code;
+}

@@ -31,22 +31,31 @@ enum dns_status {
 };
 
 struct dns_question {
-	uint8_t name[DNS_NAME_MAX]; /* wire format, A-Z folded to a-z */
-	uint8_t name_len;	    /* octets of name, root label included */
-	uint8_t labels;		    /* labels, root excluded */
+	const uint8_t *wire; /* the name in the message: checked, borrowed */
+	uint8_t name_len;    /* octets of the name, root label included */
+	uint8_t labels;	     /* labels, root excluded */
 	uint16_t qtype;
 	uint16_t qclass;
-	/* bit i set when a label starts at name[i]; for suffix matches */
-	uint64_t starts[4];
+	bool folded; /* name[] holds the folded copy */
+	/* wire format, A-Z folded to a-z; see dns_question_name() */
+	uint8_t name[DNS_NAME_MAX];
 };
 
 /*
  * Reads the DNS message msg[0..len): header first, then the question.
  * Returns DNS_QUERY with *q filled, or the reason it is not one.  The
- * statuses from DNS_SHORT on mean the payload cannot be parsed.
+ * statuses from DNS_SHORT on mean the payload cannot be parsed.  The name
+ * is checked but not copied: q->wire borrows msg, which must outlive q
+ * until dns_question_name() is called (most queries never need it).
  */
 enum dns_status dns_parse(const uint8_t *msg, size_t len,
 			  struct dns_question *q);
+
+/*
+ * The query name of a parsed question in wire format, folded to lower
+ * case: copied from the message on the first call.
+ */
+const uint8_t *dns_question_name(struct dns_question *q);
 
 /* True for the statuses that mean an unparseable payload. */
 static inline bool dns_status_malformed(enum dns_status s)
@@ -59,9 +68,10 @@ const char *dns_status_name(enum dns_status s);
 
 /*
  * True when the wire-format name suffix[0..len) (lower case, root label
- * included) is q's name or a label-aligned suffix of it.
+ * included) is q's name or a label-aligned suffix of it.  Folds q's name
+ * first if needed.
  */
-bool dns_name_has_suffix(const struct dns_question *q, const uint8_t *suffix,
+bool dns_name_has_suffix(struct dns_question *q, const uint8_t *suffix,
 			 size_t len);
 
 /*

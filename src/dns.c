@@ -3,9 +3,9 @@
  * The DNS header and question walk.
  *
  * dns_parse runs for every queued packet: the question walk reads only
- * length octets, each bounds-checked, and the name is then copied and
- * folded eight octets at a time.  The name is copied into the question so
- * that policy matching never touches the packet buffer again.
+ * length octets, each bounds-checked, and the qtype.  Most queries are
+ * decided on their qtype alone; only a rule with qname suffixes asks for
+ * the name, which is then copied and folded eight octets at a time.
  */
 #include <string.h>
 
@@ -62,39 +62,34 @@ static inline void copy_folded(uint8_t *dst, const uint8_t *src, size_t len)
 
 /*
  * The question at w[0..avail).  The walk hops from length octet to length
- * octet; each is checked against the name limit before the label behind
- * it counts, so a long name is refused from its length octets alone and
- * q->name can never overflow.  Only the checked name is then copied.
+ * octet and never reads a label; a name whose next length octet would sit
+ * past octet 254 is over 255 octets long, refused before anything behind
+ * it is read.  The name is only copied (and folded) when a rule needs it.
  */
 static enum dns_status parse_question(const uint8_t *w, size_t avail,
 				      struct dns_question *q)
 {
-	size_t n = 0;
+	size_t lim = avail < DNS_NAME_MAX ? avail : DNS_NAME_MAX;
 	unsigned int labels = 0;
+	size_t n = 0;
 	uint8_t c;
 
-	q->starts[0] = q->starts[1] = q->starts[2] = q->starts[3] = 0;
 	for (;;) {
-		if (n >= avail)
-			return DNS_TRUNCATED;
+		if (n >= lim)
+			return n >= DNS_NAME_MAX ? DNS_NAME_LONG
+						 : DNS_TRUNCATED;
 		c = w[n];
-		/* the root is a start too, so the suffix "." matches all */
-		q->starts[n / 64] |= UINT64_C(1) << (n % 64);
 		if (c == 0)
 			break;
 		if (c > DNS_LABEL_MAX)
 			return (c & 0xc0) == 0xc0 ? DNS_POINTER : DNS_BAD_LABEL;
-		/* this label and a root after it */
-		if (n + c + 2 > DNS_NAME_MAX)
-			return DNS_NAME_LONG;
-		if (c >= avail - n)
-			return DNS_TRUNCATED;
 		n += (size_t)c + 1;
 		labels++;
 	}
 	if (avail - n - 1 < 4)
 		return DNS_TRUNCATED;
-	copy_folded(q->name, w, n + 1);
+	q->wire = w;
+	q->folded = false;
 	q->name_len = (uint8_t)(n + 1);
 	q->labels = (uint8_t)labels;
 	q->qtype = ldns_read_uint16(w + n + 1);
@@ -118,6 +113,15 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len,
 			      q);
 }
 
+const uint8_t *dns_question_name(struct dns_question *q)
+{
+	if (!q->folded) {
+		copy_folded(q->name, q->wire, q->name_len);
+		q->folded = true;
+	}
+	return q->name;
+}
+
 const char *dns_status_name(enum dns_status s)
 {
 	static const char *const names[DNS_NSTATUS] = {
@@ -133,18 +137,20 @@ const char *dns_status_name(enum dns_status s)
 	return names[s];
 }
 
-bool dns_name_has_suffix(const struct dns_question *q, const uint8_t *suffix,
+bool dns_name_has_suffix(struct dns_question *q, const uint8_t *suffix,
 			 size_t len)
 {
-	size_t off;
+	const uint8_t *name = dns_question_name(q);
+	size_t off = 0, want;
 
 	if (len == 0 || len > q->name_len)
 		return false;
-	off = q->name_len - len;
-	/* label-aligned: "example.com" is no suffix of "badexample.com" */
-	if (!(q->starts[off / 64] & UINT64_C(1) << (off % 64)))
-		return false;
-	return memcmp(q->name + off, suffix, len) == 0;
+	/* label-aligned: "example.com" is no suffix of "badexample.com";
+	 * the name was checked, so the hops end at its root */
+	want = q->name_len - len;
+	while (off < want)
+		off += (size_t)name[off] + 1;
+	return off == want && memcmp(name + off, suffix, len) == 0;
 }
 
 /* Where presentation text is being written, and how much it needs. */

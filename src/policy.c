@@ -328,8 +328,7 @@ void policy_free(struct policy *p)
 	free(p);
 }
 
-static bool rule_matches(const struct config_rule *c,
-			 const struct dns_question *q)
+static bool rule_matches(const struct config_rule *c, struct dns_question *q)
 {
 	bool hit = c->nqtypes == 0;
 
@@ -349,9 +348,10 @@ static enum policy_verdict setting(enum config_verdict v)
 }
 
 /* The rule walk for a query a rule may match, from a limited source. */
-static enum policy_verdict
-walk_rules(const struct policy *p, struct policy_ctx *ctx,
-	   const struct packet *pk, const struct dns_question *q, uint64_t now)
+static enum policy_verdict walk_rules(const struct policy *p,
+				      struct policy_ctx *ctx,
+				      const struct packet *pk,
+				      struct dns_question *q, uint64_t now)
 {
 	int family = pk->family == AF_INET ? 4 : 6;
 

@@ -40,9 +40,10 @@ static uint8_t fold(uint8_t c)
 }
 
 /* Checks what every parsed question must satisfy. */
-static void check_question(const struct dns_question *q)
+static void check_question(struct dns_question *q)
 {
-	uint64_t starts[4] = {0, 0, 0, 0};
+	const uint8_t *name = dns_question_name(q);
+	bool start[DNS_NAME_MAX] = {false};
 	char text[TEXT_MAX], small[8];
 	unsigned int labels = 0;
 	size_t i = 0;
@@ -51,27 +52,27 @@ static void check_question(const struct dns_question *q)
 	require(q->name_len >= 1);
 	for (;;) {
 		require(i < q->name_len);
-		starts[i / 64] |= UINT64_C(1) << (i % 64);
-		if (q->name[i] == 0)
+		start[i] = true;
+		if (name[i] == 0)
 			break;
-		require(q->name[i] <= DNS_LABEL_MAX);
-		for (size_t j = i + 1; j <= i + q->name[i]; j++)
-			require(j < q->name_len &&
-				fold(q->name[j]) == q->name[j]);
-		i += (size_t)q->name[i] + 1;
+		require(name[i] <= DNS_LABEL_MAX);
+		for (size_t j = i + 1; j <= i + name[i]; j++)
+			require(j < q->name_len && fold(name[j]) == name[j] &&
+				fold(q->wire[j]) == name[j]);
+		i += (size_t)name[i] + 1;
 		labels++;
 	}
 	require(i + 1 == q->name_len);
 	require(labels == q->labels);
-	require(memcmp(starts, q->starts, sizeof(starts)) == 0);
-
-	require(dns_name_has_suffix(q, q->name, q->name_len));
+	/* every suffix matches exactly where a label starts */
+	for (i = 0; i < q->name_len; i++)
+		require(dns_name_has_suffix(q, name + i, q->name_len - i) ==
+			start[i]);
 	require(dns_name_has_suffix(q, (const uint8_t *)"", 1));
 
-	n = dns_name_to_text(q->name, q->name_len, text, sizeof(text));
+	n = dns_name_to_text(name, q->name_len, text, sizeof(text));
 	require(n >= 1 && n < TEXT_MAX && strlen(text) == (size_t)n);
-	require(dns_name_to_text(q->name, q->name_len, small, sizeof(small)) ==
-		n);
+	require(dns_name_to_text(name, q->name_len, small, sizeof(small)) == n);
 	require(strlen(small) < sizeof(small));
 	require(strncmp(small, text, strlen(small)) == 0);
 }
@@ -135,7 +136,7 @@ static void fuzz_dns(const uint8_t *data, size_t size)
 		require(ldns_rdf_size(rdf) == q.name_len);
 		ln = ldns_rdf_data(rdf);
 		for (size_t i = 0; i < q.name_len; i++)
-			require(fold(ln[i]) == q.name[i]);
+			require(fold(ln[i]) == dns_question_name(&q)[i]);
 		require(pos == 12 + (size_t)q.name_len);
 		require(size - pos >= 4);
 		require(q.qtype == ldns_read_uint16(data + pos));

@@ -25,7 +25,7 @@ void log_setverbose(int verbose)
 	log_verbose = verbose;
 }
 
-static void vlog(int pri, const char *fmt, va_list ap)
+LOG_PRINTF(2, 0) static void vlog(int pri, const char *fmt, va_list ap)
 {
 	va_list ap2;
 
@@ -39,6 +39,7 @@ static void vlog(int pri, const char *fmt, va_list ap)
 }
 
 /* Appends ": strerror(errno)" to fmt; errno is the caller's, kept. */
+LOG_PRINTF(3, 0)
 static void vlog_errno(int pri, int saved, const char *fmt, va_list ap)
 {
 	char buf[1024];

@@ -37,6 +37,7 @@
 #define TICK_MS 100
 #define SWEEP_PASS_TICKS 20 /* a whole table pass every 2 s */
 #define RETIRE_WAIT_MS 2000
+#define LOSS_CHECK_TICKS 10 /* losses are looked for once a second */
 
 struct daemon {
 	struct config *cfg;
@@ -51,6 +52,8 @@ struct daemon {
 	uint64_t next_stats;
 	struct notify_watchdog watchdog;
 	bool stalled_logged;
+	unsigned ticks;
+	uint64_t losses[STATS_NCOUNTERS]; /* loss counters last looked at */
 	int sigfd;
 	int timerfd;
 	int exit_code;
@@ -301,6 +304,38 @@ static void reload(struct daemon *d)
 	notify_send("READY=1\nSTATUS=running");
 }
 
+/* Counters that mean packets went unseen or unanswered. */
+static const struct {
+	enum stats_counter c;
+	const char *what;
+} loss_counters[] = {
+	{STATS_ID_GAPS, "packets lost to a netlink overflow (id gaps): "
+			"the kernel passed or dropped them unchecked"},
+	{STATS_ENOBUFS, "receive buffer overruns"},
+	{STATS_SEND_FAIL, "verdict batches not taken by the kernel"},
+	{STATS_INTERNAL, "packets accepted on an internal error"},
+	{STATS_NL_ERRORS, "error replies from the queue"},
+};
+
+/* Says, at most once a second, when any loss counter moved. */
+static void log_losses(struct daemon *d)
+{
+	static struct stats sum;
+
+	memset(&sum, 0, sizeof(sum));
+	for (size_t i = 0; i < d->nworkers; i++)
+		stats_collect(&d->workers[i].box, &sum);
+	for (size_t i = 0; i < sizeof(loss_counters) / sizeof(loss_counters[0]);
+	     i++) {
+		enum stats_counter c = loss_counters[i].c;
+
+		if (sum.c[c] > d->losses[c])
+			log_warnx("%" PRIu64 " %s", sum.c[c] - d->losses[c],
+				  loss_counters[i].what);
+		d->losses[c] = sum.c[c];
+	}
+}
+
 static void tick(struct daemon *d)
 {
 	uint64_t now = monotonic_ns();
@@ -335,6 +370,8 @@ static void tick(struct daemon *d)
 		d->stalled_logged = true;
 	}
 	retire(d, false);
+	if (++d->ticks % LOSS_CHECK_TICKS == 0)
+		log_losses(d);
 }
 
 static int on_signal(struct daemon *d)

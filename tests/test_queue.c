@@ -170,7 +170,7 @@ static size_t parse_sent(struct verdict *v, size_t max)
 	size_t n = 0;
 
 	while (mnl_nlmsg_ok(nlh, left)) {
-		const struct nlattr *a;
+		struct nlattr *a; /* the libmnl macro casts away const */
 		bool found = false;
 
 		assert_true(n < max);

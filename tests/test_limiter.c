@@ -1160,6 +1160,62 @@ static void test_load_factor(void **state)
 	limiter_free(l);
 }
 
+/*
+ * An attacker who knew the hash key could pick sources that all land in
+ * the same two buckets and evict each other (or anyone else there).  The
+ * set below is built for a fixed key, modelling the bucket choice the way
+ * the table makes it; against that key it collides, against the random
+ * key every table is made with it does not.
+ */
+static void attacker_buckets(const uint64_t k[2], uint64_t key, size_t n,
+			     size_t *b1, size_t *b2)
+{
+	uint64_t h = siphash13_16(k, key, 1 | (uint64_t)4 << 8);
+
+	*b1 = (size_t)(((uint64_t)(uint32_t)h * n) >> 32);
+	*b2 = (size_t)(((uint64_t)(uint32_t)(h >> 32) * n) >> 32);
+}
+
+static void test_chosen_collisions(void **state)
+{
+	const size_t nbuckets = 256, want = 64;
+	uint64_t k[2], keys[64];
+	size_t found = 0;
+	struct limiter_rule r;
+	struct rec fixed = {0}, random = {0};
+	struct limiter *l;
+
+	(void)state;
+	siphash13_key(k, test_hash_key);
+	for (uint64_t key = 0x0a000000; found < want; key++) {
+		size_t b1, b2;
+
+		attacker_buckets(k, key, nbuckets, &b1, &b2);
+		if (b1 <= 1 && b2 <= 1 && b1 != b2)
+			keys[found++] = key;
+	}
+	rule_init(&r, 1, 1, HOUR);
+
+	/* the key the set was built for: 64 sources for 8 slots */
+	l = table(nbuckets * 4, false);
+	for (size_t i = 0; i < want; i++)
+		check(l, &fixed, &r, keys[i], SEC);
+	assert_int_equal(fixed.c.inserted, 8);
+	assert_int_equal(fixed.c.evicted, want - 8);
+	limiter_free(l);
+
+	/* the key limiter_new() draws from getrandom(): no collision */
+	for (int round = 0; round < 20; round++) {
+		l = limiter_new(nbuckets * 4, false);
+		assert_non_null(l);
+		for (size_t i = 0; i < want; i++)
+			check(l, &random, &r, keys[i], SEC);
+		limiter_free(l);
+	}
+	assert_int_equal(random.c.inserted, 20 * want);
+	assert_int_equal(random.c.evicted, 0);
+}
+
 /* ---- sweep, forget, walk ---- */
 
 static void test_sweep_incremental(void **state)
@@ -1539,6 +1595,7 @@ int main(void)
 		cmocka_unit_test(test_evict_order),
 		cmocka_unit_test(test_evict_held),
 		cmocka_unit_test(test_load_factor),
+		cmocka_unit_test(test_chosen_collisions),
 		cmocka_unit_test(test_sweep_incremental),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_walk),

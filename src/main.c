@@ -25,6 +25,7 @@
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
+#include "privs.h"
 #include "queue.h"
 #include "rules.h"
 #include "stats.h"
@@ -428,6 +429,23 @@ static void open_queues(struct daemon *d)
 	}
 }
 
+/*
+ * Down to CAP_NET_ADMIN (and the configured user) before any worker
+ * thread exists: capabilities are per thread, and workers inherit these.
+ */
+static void drop_privileges(struct daemon *d)
+{
+	char err[256];
+	uid_t uid;
+	gid_t gid;
+
+	if (privs_lookup(d->cfg->user, &uid, &gid, err, sizeof(err)) < 0 ||
+	    privs_drop(d->cfg->user, uid, gid, err, sizeof(err)) < 0)
+		fatalx("dropping privileges: %s", err);
+	log_info("running as uid %u gid %u with CAP_NET_ADMIN only",
+		 (unsigned)getuid(), (unsigned)getgid());
+}
+
 static void start(struct daemon *d)
 {
 	sigset_t mask;
@@ -466,6 +484,7 @@ static void start(struct daemon *d)
 	tbucket_init(&d->log_budget, d->cfg->log_n, d->cfg->log_period);
 
 	open_queues(d);
+	drop_privileges(d);
 	for (size_t i = 0; i < d->nworkers; i++) {
 		int rc = worker_start(&d->workers[i]);
 

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define CONFIG_RULES_MAX 64
 #define CONFIG_QTYPES_MAX 32
@@ -74,7 +75,8 @@ struct config_rule {
 };
 
 struct config {
-	char *path; /* as given to config_load */
+	char *path;	  /* as given to config_load */
+	uid_t file_owner; /* owner of the file read (0 when parsed) */
 
 	/* need a restart */
 	uint16_t queue_first, queue_last; /* at most CONFIG_QUEUES_MAX */
@@ -107,6 +109,14 @@ struct config {
  * (config_free), or NULL with a "file:line: message" in err[0..errlen).
  */
 struct config *config_load(const char *path, char *err, size_t errlen);
+
+/*
+ * Checks that the file cfg was read from belongs to root or to uid (the
+ * user the daemon runs as).  Returns 0, or -EPERM with a message in err.
+ * config_load itself refuses a file writable by group or others.
+ */
+int config_check_owner(const struct config *cfg, uid_t uid, char *err,
+		       size_t errlen);
 
 /*
  * Parses text[0..len) as if read from a file called name.  Same contract

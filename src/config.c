@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <ldns/ldns.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -1299,12 +1300,25 @@ struct config *config_load(const char *path, char *err, size_t errlen)
 	struct config *cfg = NULL;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
+	struct stat st;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
+	}
+	/* checked on the open file, so what is checked is what is read */
+	if (fstat(fd, &st) < 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		set_err(err, errlen,
+			"%s: writable by group or others (mode %04o): anyone "
+			"who can write it sets the policy; chmod go-w %s",
+			path, (unsigned)(st.st_mode & 07777), path);
+		goto fail;
 	}
 	/* read to the end rather than trust st_size: pipes report 0 */
 	for (;;) {
@@ -1340,10 +1354,25 @@ struct config *config_load(const char *path, char *err, size_t errlen)
 		}
 	}
 	cfg = config_parse(path, buf, len, err, errlen);
+	if (cfg != NULL)
+		cfg->file_owner = st.st_uid;
 fail:
 	free(buf);
 	close(fd);
 	return cfg;
+}
+
+int config_check_owner(const struct config *cfg, uid_t uid, char *err,
+		       size_t errlen)
+{
+	if (cfg->file_owner == 0 || cfg->file_owner == uid)
+		return 0;
+	set_err(err, errlen,
+		"%s: owned by uid %u; it must belong to root or to the "
+		"daemon's user (uid %u)",
+		cfg->path != NULL ? cfg->path : "(config)",
+		(unsigned)cfg->file_owner, (unsigned)uid);
+	return -EPERM;
 }
 
 void config_free(struct config *cfg)

@@ -84,6 +84,29 @@ static __attribute__((noreturn)) void usage(int code)
 	exit(code);
 }
 
+/*
+ * Reads and checks a configuration: config_load refuses a file others may
+ * write; here its owner must be root or the user the daemon runs as
+ * (user, or the configured one when user is NULL).
+ */
+static struct config *load_config(const char *path, const char *user, char *err,
+				  size_t errlen)
+{
+	struct config *cfg = config_load(path, err, errlen);
+	uid_t uid;
+	gid_t gid;
+
+	if (cfg == NULL)
+		return NULL;
+	if (privs_lookup(user != NULL ? user : cfg->user, &uid, &gid, err,
+			 errlen) < 0 ||
+	    config_check_owner(cfg, uid, err, errlen) < 0) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
 /* The policy currently running (main thread's view). */
 static const struct policy *current(const struct daemon *d)
 {
@@ -274,7 +297,8 @@ static void reload(struct daemon *d)
 	struct policy *p;
 
 	notify_send("RELOADING=1");
-	cfg = config_load(d->cfg->path, err, sizeof(err));
+	/* the user is a restart setting: check against the running one */
+	cfg = load_config(d->cfg->path, d->cfg->user, err, sizeof(err));
 	if (cfg == NULL) {
 		log_warnx("reload failed: %s; the running policy stays", err);
 		notify_send("READY=1\nSTATUS=reload failed; old policy");
@@ -593,7 +617,7 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		usage(2);
 
-	d.cfg = config_load(path, err, sizeof(err));
+	d.cfg = load_config(path, NULL, err, sizeof(err));
 	if (d.cfg == NULL) {
 		fprintf(stderr, "dnsrl: %s\n", err);
 		return 1;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -1498,6 +1499,41 @@ static void test_load(void **state)
 	assert_true(asprintf(&msg, "%s: larger than 1 MiB", path) > 0);
 	assert_string_equal(err, msg);
 	free(msg);
+
+	/* whoever may write the file sets the policy: group or others
+	 * with write access are refused */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "queue 3\n");
+	fclose(f);
+	assert_int_equal(chmod(path, 0664), 0);
+	assert_null(config_load(path, err, sizeof(err)));
+	assert_true(asprintf(&msg,
+			     "%s: writable by group or others (mode 0664): "
+			     "anyone who can write it sets the policy; "
+			     "chmod go-w %s",
+			     path, path) > 0);
+	assert_string_equal(err, msg);
+	free(msg);
+	assert_int_equal(chmod(path, 0602), 0);
+	assert_null(config_load(path, err, sizeof(err)));
+	assert_int_equal(chmod(path, 0644), 0);
+	c = config_load(path, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->file_owner, getuid());
+	/* the owner: root or the daemon's user */
+	c->file_owner = 1234;
+	assert_int_equal(config_check_owner(c, 1234, err, sizeof(err)), 0);
+	assert_int_equal(config_check_owner(c, 99, err, sizeof(err)), -EPERM);
+	assert_true(asprintf(&msg,
+			     "%s: owned by uid 1234; it must belong to root "
+			     "or to the daemon's user (uid 99)",
+			     path) > 0);
+	assert_string_equal(err, msg);
+	free(msg);
+	c->file_owner = 0;
+	assert_int_equal(config_check_owner(c, 99, err, sizeof(err)), 0);
+	config_free(c);
 	unlink(path);
 
 	{

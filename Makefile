@@ -75,7 +75,7 @@ WRAP_test_queue = -Wl,--wrap=recvmmsg -Wl,--wrap=sendmsg
 	tests tools fuzz fuzz-run bench demo install uninstall clean format \
 	format-check
 
-all: $(B)/dnsrl
+all: $(B)/dnsrl $(B)/dnsrlctl
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -87,6 +87,10 @@ $(B)/libdnsrl.a: $(LIB_OBJS)
 
 $(B)/dnsrl: $(B)/obj/main.o $(B)/libdnsrl.a
 	$(CC) $(DNSRL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The client needs only the control module (and log.o) of the library.
+$(B)/dnsrlctl: $(B)/obj/dnsrlctl.o $(B)/libdnsrl.a
+	$(CC) $(DNSRL_LDFLAGS) -o $@ $^
 
 $(B)/tests/%: tests/%.c $(B)/libdnsrl.a
 	@mkdir -p $(@D)
@@ -162,10 +166,11 @@ demo: deps
 	$(MAKE) $(B)/dnsrl $(TOOLS)
 	B=$(B) tests/integration/demo.sh
 
-install: $(B)/dnsrl
+install: $(B)/dnsrl $(B)/dnsrlctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/dnsrl \
 		$(DESTDIR)$(UNITDIR)
 	install -m 0755 $(B)/dnsrl $(DESTDIR)$(SBINDIR)/dnsrl
+	install -m 0755 $(B)/dnsrlctl $(DESTDIR)$(SBINDIR)/dnsrlctl
 	install -m 0644 conf/dnsrl.conf \
 		$(DESTDIR)$(SYSCONFDIR)/dnsrl/dnsrl.conf.example
 	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -173,7 +178,7 @@ install: $(B)/dnsrl
 	chmod 0644 $(DESTDIR)$(UNITDIR)/dnsrl.service
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/dnsrl \
+	rm -f $(DESTDIR)$(SBINDIR)/dnsrl $(DESTDIR)$(SBINDIR)/dnsrlctl \
 		$(DESTDIR)$(SYSCONFDIR)/dnsrl/dnsrl.conf.example \
 		$(DESTDIR)$(UNITDIR)/dnsrl.service
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/dnsrl 2>/dev/null

@@ -21,12 +21,14 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "limiter.h"
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
 #include "privs.h"
 #include "queue.h"
+#include "report.h"
 #include "rules.h"
 #include "stats.h"
 #include "worker.h"
@@ -39,6 +41,7 @@
 #define SWEEP_PASS_TICKS 20 /* a whole table pass every 2 s */
 #define RETIRE_WAIT_MS 2000
 #define LOSS_CHECK_TICKS 10 /* losses are looked for once a second */
+#define PROM_TICKS 100	    /* the Prometheus file every 10 s */
 
 struct daemon {
 	struct config *cfg;
@@ -51,6 +54,9 @@ struct daemon {
 	struct tbucket log_budget;
 	uint64_t log_suppressed;
 	uint64_t next_stats;
+	uint64_t next_report;
+	struct control *control; /* or NULL */
+	bool prom_failed;
 	struct notify_watchdog watchdog;
 	bool stalled_logged;
 	unsigned ticks;
@@ -132,26 +138,6 @@ static void log_policy(const struct daemon *d, const char *what)
 	}
 }
 
-/* The source prefix as logs show it (cut shorter with log-truncate). */
-static void event_source(const struct daemon *d, const struct config_rule *r,
-			 const struct limiter_event *ev, char *buf, size_t len)
-{
-	unsigned plen = ev->family == 4 ? r->ipv4_prefix : r->ipv6_prefix;
-	uint64_t key = ev->key;
-
-	if (d->cfg->log_truncate) {
-		unsigned cut = ev->family == 4 ? 24 : 48;
-		uint64_t mask;
-
-		if (plen > cut)
-			plen = cut;
-		mask = ev->family == 4 ? ~(uint64_t)0 << (32 - plen)
-				       : ~(uint64_t)0 << (64 - plen);
-		key &= mask;
-	}
-	limiter_key_text(ev->family, key, plen, buf, len);
-}
-
 static void log_event(struct daemon *d, const struct limiter_event *ev,
 		      uint64_t now)
 {
@@ -164,7 +150,8 @@ static void log_event(struct daemon *d, const struct limiter_event *ev,
 		d->log_suppressed++;
 		return;
 	}
-	event_source(d, r, ev, src, sizeof(src));
+	report_source_text(r, ev->family, ev->key, d->cfg->log_truncate, src,
+			   sizeof(src));
 	switch (ev->kind) {
 	case LIMITER_EV_LIMITED:
 		log_info("limited: rule %s source %s exceeds %" PRIu32 "/%s",
@@ -196,22 +183,52 @@ static void on_released(void *arg, const struct limiter_event *ev)
 	log_event(d, ev, monotonic_ns());
 }
 
+/* Sums the workers' counters into *sum and lends the reports a view. */
+static void report_view_of(struct daemon *d, struct stats *sum,
+			   struct report_view *v)
+{
+	uint64_t lost = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	for (size_t i = 0; i < d->nworkers; i++) {
+		stats_collect(&d->workers[i].box, sum);
+		lost += atomic_load(&d->workers[i].lost);
+	}
+	*v = (struct report_view){
+		.sum = sum,
+		.policy = current(d),
+		.live = d->sweep.last_live,
+		.table_used = d->sweep.last_used,
+		.table_capacity = limiter_capacity(d->shared.limiter),
+		.events_lost = lost,
+		.log_suppressed = d->log_suppressed,
+	};
+}
+
+/* The counters, one syslog line each: the same text dnsrlctl shows. */
 static void log_stats(struct daemon *d, const char *why)
 {
 	static struct stats sum; /* 13 KiB: the main thread's alone */
-	char buf[1024];
-	uint64_t lost = 0;
+	struct report_view v;
+	char *text = NULL, *line, *next;
+	size_t len = 0;
+	FILE *out;
 
-	memset(&sum, 0, sizeof(sum));
-	for (size_t i = 0; i < d->nworkers; i++) {
-		stats_collect(&d->workers[i].box, &sum);
-		lost += atomic_load(&d->workers[i].lost);
+	report_view_of(d, &sum, &v);
+	out = open_memstream(&text, &len);
+	if (out == NULL) {
+		log_warn("stats");
+		return;
 	}
-	stats_format_daemon(&sum, buf, sizeof(buf));
-	log_info("stats%s: %s table-used=%zu/%zu events-lost=%" PRIu64
-		 " log-suppressed=%" PRIu64,
-		 why, buf, d->sweep.last_used,
-		 limiter_capacity(d->shared.limiter), lost, d->log_suppressed);
+	report_stats_text(&v, why, out);
+	fclose(out);
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		log_info("%s", line);
+	}
+	free(text);
 	for (size_t i = 0; i < d->nworkers; i++) {
 		uint16_t num = d->workers[i].num;
 		struct queue_kstats ks;
@@ -223,13 +240,59 @@ static void log_stats(struct daemon *d, const char *why)
 			 num, ks.total, ks.dropped, ks.user_dropped,
 			 ks.id_sequence);
 	}
-	for (size_t i = 0; i < policy_nrules(current(d)); i++) {
-		unsigned id = policy_rule_id(current(d), i);
-		const struct config_rule *r = policy_rule_by_id(current(d), id);
+}
 
-		stats_format_rule(&sum, id, buf, sizeof(buf));
-		log_info("rule %s: %s tracked=%" PRIu32, r->name, buf,
-			 d->sweep.last_live[id]);
+static int ctl_stats(void *arg, FILE *out)
+{
+	static struct stats sum;
+	struct report_view v;
+
+	report_view_of(arg, &sum, &v);
+	return report_stats_text(&v, "", out);
+}
+
+static int ctl_top(void *arg, size_t n, FILE *out)
+{
+	struct daemon *d = arg;
+	struct report_top *t = report_top_new(d->shared.limiter, current(d),
+					      monotonic_ns(), n);
+	int rc;
+
+	if (t == NULL)
+		return -errno;
+	rc = report_top_text(t, current(d), d->cfg->log_truncate, out);
+	report_top_free(t);
+	return rc;
+}
+
+static const struct control_ops ctl_ops = {.stats = ctl_stats, .top = ctl_top};
+
+/* The abuse-desk report and the Prometheus file, when they are due. */
+static void reports(struct daemon *d, uint64_t now)
+{
+	if (d->cfg->report_interval > 0 && now >= d->next_report) {
+		struct report_top *t = report_top_new(
+			d->shared.limiter, current(d), now, d->cfg->report_top);
+
+		if (t != NULL)
+			report_log(t, current(d), d->cfg->log_truncate);
+		else
+			log_warn("report");
+		report_top_free(t);
+		d->next_report = now + d->cfg->report_interval;
+	}
+	if (d->cfg->prometheus_file != NULL && d->ticks % PROM_TICKS == 0) {
+		static struct stats sum;
+		struct report_view v;
+		int rc;
+
+		report_view_of(d, &sum, &v);
+		rc = report_prometheus(d->cfg->prometheus_file, &v);
+		if (rc < 0 && !d->prom_failed) {
+			errno = -rc;
+			log_warn("prometheus-file %s", d->cfg->prometheus_file);
+		}
+		d->prom_failed = rc < 0;
 	}
 }
 
@@ -325,6 +388,7 @@ static void reload(struct daemon *d)
 	tbucket_init(&d->log_budget, cfg->log_n, cfg->log_period);
 	if (cfg->stats_interval > 0)
 		d->next_stats = monotonic_ns() + cfg->stats_interval;
+	d->next_report = monotonic_ns() + cfg->report_interval;
 	log_policy(d, "reloaded");
 	notify_send("READY=1\nSTATUS=running");
 }
@@ -395,6 +459,7 @@ static void tick(struct daemon *d)
 		d->stalled_logged = true;
 	}
 	retire(d, false);
+	reports(d, now);
 	if (++d->ticks % LOSS_CHECK_TICKS == 0)
 		log_losses(d);
 }
@@ -453,6 +518,22 @@ static void open_queues(struct daemon *d)
 	}
 }
 
+/* The control socket, made while still root, owned by the daemon's user. */
+static void open_control(struct daemon *d)
+{
+	char err[256];
+	uid_t uid;
+	gid_t gid;
+
+	if (d->cfg->control_socket == NULL)
+		return;
+	if (privs_lookup(d->cfg->user, &uid, &gid, err, sizeof(err)) < 0)
+		fatalx("control-socket: %s", err);
+	d->control = control_open(d->cfg->control_socket, uid, gid);
+	if (d->control == NULL)
+		fatal("control-socket %s", d->cfg->control_socket);
+}
+
 /*
  * Down to CAP_NET_ADMIN (and the configured user) before any worker
  * thread exists: capabilities are per thread, and workers inherit these.
@@ -508,6 +589,7 @@ static void start(struct daemon *d)
 	tbucket_init(&d->log_budget, d->cfg->log_n, d->cfg->log_period);
 
 	open_queues(d);
+	open_control(d);
 	drop_privileges(d);
 	for (size_t i = 0; i < d->nworkers; i++) {
 		int rc = worker_start(&d->workers[i]);
@@ -520,21 +602,24 @@ static void start(struct daemon *d)
 	notify_watchdog_init(&d->watchdog, notify_watchdog_interval(),
 			     d->nworkers, monotonic_ns());
 	d->next_stats = monotonic_ns() + d->cfg->stats_interval;
+	d->next_report = monotonic_ns() + d->cfg->report_interval;
 	log_policy(d, "dnsrl " DNSRL_VERSION " started");
 	notify_send("READY=1\nSTATUS=running");
 }
 
 static void run(struct daemon *d)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{.fd = d->sigfd, .events = POLLIN},
 		{.fd = d->timerfd, .events = POLLIN},
+		{.fd = d->control != NULL ? control_fd(d->control) : -1,
+		 .events = POLLIN},
 	};
 
 	while (!atomic_load(&d->shared.stop)) {
 		uint64_t expirations;
 
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -544,6 +629,8 @@ static void run(struct daemon *d)
 		if ((pfd[1].revents & POLLIN) &&
 		    read(d->timerfd, &expirations, sizeof(expirations)) > 0)
 			tick(d);
+		if (pfd[2].revents & POLLIN)
+			control_handle(d->control, &ctl_ops, d);
 	}
 }
 
@@ -552,6 +639,7 @@ static void stop(struct daemon *d)
 	struct limiter_event ev;
 
 	notify_send("STOPPING=1");
+	control_close(d->control);
 	atomic_store(&d->shared.stop, true);
 	for (size_t i = 0; i < d->nworkers; i++) {
 		worker_finish(&d->workers[i]);

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control socket: a unix stream socket on which `dnsrlctl` asks for
+ * the counters and the most limited sources.
+ *
+ * The protocol is one request line, one reply, then the server closes:
+ *
+ *	request:  "stats\n" | "top\n" | "top N\n"	(N 1..CONTROL_TOP_MAX)
+ *	reply:    "ok LENGTH\n" and LENGTH bytes of text
+ *	      or  "error: MESSAGE\n"
+ *
+ * The length lets a client tell a whole reply from one cut short.
+ *
+ * The server side runs in the main thread's poll loop: control_fd() is
+ * polled for input, and control_handle() serves the waiting clients within
+ * a deadline, so a slow or silent client cannot hold the loop up for
+ * long.  The socket file is mode 0600; only root and the socket's owner
+ * may connect, and the peer's credentials are checked again on accept.
+ */
+#ifndef DNSRL_CONTROL_H
+#define DNSRL_CONTROL_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define CONTROL_DEFAULT_PATH "/run/dnsrl/control.sock"
+#define CONTROL_TOP_DEFAULT 10
+#define CONTROL_TOP_MAX 1000
+#define CONTROL_REQUEST_MAX 64	/* bytes of a request line, '\n' included */
+#define CONTROL_DEADLINE_MS 100 /* a control_handle() call, at most */
+
+/*
+ * What the daemon answers with.  Each callback writes its reply text to
+ * out (an in-memory stream) and returns 0, or -errno to send
+ * "error: internal: ..." instead.
+ */
+struct control_ops {
+	int (*stats)(void *arg, FILE *out);
+	int (*top)(void *arg, size_t n, FILE *out);
+};
+
+struct control;
+
+/*
+ * Listens on a new unix socket at path (non-blocking, close-on-exec).  A
+ * socket file left at path by a daemon that is gone is replaced; a live
+ * one (something accepts connections) gives EADDRINUSE; anything else at
+ * path gives EEXIST and is left alone.  The file is made mode 0600 with
+ * no window in which it is more open, and given to owner:group unless
+ * owner is (uid_t)-1 (then it stays the caller's); only root and that
+ * owner may then ask.  The process umask is changed around bind(): call
+ * it before other threads create files.  Returns a handle the caller owns
+ * (control_close), or NULL with errno set.
+ */
+struct control *control_open(const char *path, uid_t owner, gid_t group);
+
+/* The listening fd, to poll for POLLIN. */
+int control_fd(const struct control *c);
+
+/*
+ * Accepts the clients waiting on the socket, reads each one's request and
+ * writes the reply ops produce (arg is passed to them), then closes the
+ * connection.  Returns within about CONTROL_DEADLINE_MS plus the time the
+ * callbacks take; clients still waiting then are served on the next call.
+ * Never fails: a client that is silent, sends garbage or too long a line,
+ * or goes away, gets an error reply or nothing.
+ */
+void control_handle(struct control *c, const struct control_ops *ops,
+		    void *arg);
+
+/*
+ * Stops listening and removes the socket file, if it is still the one
+ * control_open made.  No-op on NULL.
+ */
+void control_close(struct control *c);
+
+/*
+ * The client side: connects to path, sends request (without its '\n'),
+ * and writes the reply text to out.  Waits at most timeout_ms for each
+ * step.  Returns 0 when the daemon answered "ok" and the whole reply was
+ * written to out; otherwise -errno with a message in err[0..errlen):
+ * -EREMOTEIO carries the daemon's error reply, -EPROTO a reply that is not
+ * the protocol or was cut short, -ETIMEDOUT no answer in time, and the
+ * errors of socket(2), connect(2) and the rest as they come.
+ */
+int control_request(const char *path, const char *request, FILE *out,
+		    int timeout_ms, char *err, size_t errlen);
+
+#endif

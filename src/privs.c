@@ -69,9 +69,14 @@ int privs_drop(const char *user, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
 	const uint32_t net_admin = 1u << CAP_NET_ADMIN;
 
-	/* CAP_SETPCAP, needed for this, is among what goes last */
-	for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++) {
-		if (cap == CAP_NET_ADMIN)
+	/* CAP_SETPCAP, needed for this, is among what goes; a capability
+	 * the service manager already took out needs no dropping */
+	for (int cap = 0;; cap++) {
+		int in = prctl(PR_CAPBSET_READ, cap);
+
+		if (in < 0)
+			break;
+		if (cap == CAP_NET_ADMIN || in == 0)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap) < 0 && errno != EINVAL)
 			return fail(err, errlen, "dropping capability %d", cap);

@@ -71,7 +71,8 @@ BENCH_BINS = $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 WRAP_test_queue = -Wl,--wrap=recvmmsg -Wl,--wrap=sendmsg
 
 
-.PHONY: all deps check check-unit check-fuzz-corpus check-integration \
+.PHONY: all deps check check-unit check-fuzz-corpus check-files \
+	check-integration \
 	tests tools fuzz fuzz-run bench demo install uninstall clean format \
 	format-check
 
@@ -122,7 +123,7 @@ deps:
 # The test command for a fresh machine: installs what it needs, then runs
 # the unit tests, the fuzz corpora and the integration tests.
 check: deps
-	$(MAKE) check-unit check-fuzz-corpus
+	$(MAKE) check-unit check-fuzz-corpus check-files
 	$(MAKE) check-integration
 
 check-unit: $(TESTS)
@@ -133,7 +134,12 @@ check-fuzz-corpus: $(FUZZ_REPLAY)
 		echo "== corpus $$n"; \
 		$(B)/fuzz-replay/fuzz_$$n tests/fuzz/corpus/$$n; done
 
-check-integration: $(B)/dnsrl $(TOOLS)
+# The systemd unit (systemd-analyze verify) and install/uninstall.
+check-files: all
+	B=$(B) tests/check-unit.sh
+	B=$(B) tests/check-install.sh
+
+check-integration: all $(TOOLS)
 	B=$(B) tests/integration/run.sh
 
 # libFuzzer targets (clang).  `make fuzz-run FUZZ_SECONDS=60` runs each.
@@ -173,6 +179,9 @@ install: $(B)/dnsrl $(B)/dnsrlctl
 	install -m 0755 $(B)/dnsrlctl $(DESTDIR)$(SBINDIR)/dnsrlctl
 	install -m 0644 conf/dnsrl.conf \
 		$(DESTDIR)$(SYSCONFDIR)/dnsrl/dnsrl.conf.example
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/dnsrl.conf.5 $(DESTDIR)$(MANDIR)/man5/dnsrl.conf.5
+	install -m 0644 man/dnsrl.8 man/dnsrlctl.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		systemd/dnsrl.service.in > $(DESTDIR)$(UNITDIR)/dnsrl.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/dnsrl.service
@@ -180,7 +189,9 @@ install: $(B)/dnsrl $(B)/dnsrlctl
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/dnsrl $(DESTDIR)$(SBINDIR)/dnsrlctl \
 		$(DESTDIR)$(SYSCONFDIR)/dnsrl/dnsrl.conf.example \
-		$(DESTDIR)$(UNITDIR)/dnsrl.service
+		$(DESTDIR)$(UNITDIR)/dnsrl.service \
+		$(DESTDIR)$(MANDIR)/man5/dnsrl.conf.5 \
+		$(DESTDIR)$(MANDIR)/man8/dnsrl.8 $(DESTDIR)$(MANDIR)/man8/dnsrlctl.8
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/dnsrl 2>/dev/null
 
 FORMAT_FILES = $(wildcard src/*.c include/*.h tests/*.c tests/fuzz/*.c \

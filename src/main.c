@@ -26,6 +26,7 @@
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
+#include "prefilter.h"
 #include "privs.h"
 #include "queue.h"
 #include "report.h"
@@ -136,6 +137,8 @@ static void log_policy(const struct daemon *d, const char *what)
 		config_rule_summary(&c->rules[i], buf, sizeof(buf));
 		log_info("rule %s", buf);
 	}
+	prefilter_describe(c, buf, sizeof(buf));
+	log_info("%s", buf);
 }
 
 static void log_event(struct daemon *d, const struct limiter_event *ev,
@@ -379,8 +382,16 @@ static void reload(struct daemon *d)
 	d->retired = atomic_load(&d->shared.policy);
 	atomic_store(&d->shared.policy, p);
 	d->retired_generation = atomic_fetch_add(&d->shared.generation, 1) + 1;
-	if (d->retired != NULL && !policy_same_qtypes(d->retired, p))
-		log_info("reload: the set of limited qtypes changed");
+	if (!prefilter_same(d->cfg, cfg)) {
+		char buf[256];
+
+		prefilter_describe(cfg, buf, sizeof(buf));
+		/* until reinstalled, the kernel keeps passing what it did */
+		log_warnx("reload: the prefilter changed; install the rules "
+			  "`dnsrl --print-rules -c %s` prints, or queries of "
+			  "newly limited types stay in the kernel: %s",
+			  cfg->path, buf);
+	}
 	if (cfg->syslog_facility != d->cfg->syslog_facility)
 		log_init("dnsrl", cfg->syslog_facility, -1);
 	config_free(d->cfg);

@@ -268,7 +268,9 @@ static int build_rules(struct policy *p, const struct config *cfg,
 	p->rules = calloc(cfg->nrules ? cfg->nrules : 1, sizeof(*p->rules));
 	if (p->cfgrules == NULL || p->rules == NULL)
 		return -ENOMEM;
-	memcpy(p->cfgrules, cfg->rules, cfg->nrules * sizeof(*cfg->rules));
+	if (cfg->nrules > 0)
+		memcpy(p->cfgrules, cfg->rules,
+		       cfg->nrules * sizeof(*cfg->rules));
 	p->nrules = cfg->nrules;
 	used[0] = true;
 	for (size_t i = 0; i < p->nrules; i++) {

@@ -29,6 +29,7 @@
 #include "prefilter.h"
 #include "privs.h"
 #include "queue.h"
+#include "replay.h"
 #include "report.h"
 #include "rules.h"
 #include "stats.h"
@@ -78,13 +79,16 @@ static uint64_t monotonic_ns(void)
 static __attribute__((noreturn)) void usage(int code)
 {
 	fprintf(code == 0 ? stdout : stderr,
-		"usage: dnsrl [-ftvV] [-c file] [--print-rules]\n"
+		"usage: dnsrl [-ftvV] [-c file] [--print-rules] [-r capture]\n"
 		"  -c, --config FILE   configuration (default %s)\n"
 		"  -f, --foreground    also log to stderr\n"
 		"  -t, --test-config   check the configuration and exit\n"
 		"  -v, --verbose       with -t: print the effective policy;\n"
 		"                      otherwise: debug logging\n"
 		"      --print-rules   print the iptables/ip6tables rules\n"
+		"  -r, --replay FILE   run the policy over a pcap/pcapng "
+		"capture\n"
+		"                      and print what it would have done\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n",
 		DEFAULT_CONFIG);
@@ -676,17 +680,18 @@ int main(int argc, char **argv)
 		{"test-config", no_argument, NULL, 't'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"print-rules", no_argument, NULL, 'P'},
+		{"replay", required_argument, NULL, 'r'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = DEFAULT_CONFIG;
+	const char *path = DEFAULT_CONFIG, *capture = NULL;
 	bool foreground = false, test = false, print_rules = false;
 	int verbose = 0, ch;
 	char err[CONFIG_ERR_MAX];
 	static struct daemon d;
 
-	while ((ch = getopt_long(argc, argv, "c:ftvVh", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:fr:tvVh", longopts, NULL)) !=
 	       -1) {
 		switch (ch) {
 		case 'c':
@@ -703,6 +708,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			print_rules = true;
+			break;
+		case 'r':
+			capture = optarg;
 			break;
 		case 'V':
 			printf("dnsrl %s\n", DNSRL_VERSION);
@@ -733,6 +741,15 @@ int main(int argc, char **argv)
 		rules_print(d.cfg, stdout);
 		config_free(d.cfg);
 		return 0;
+	}
+	if (capture != NULL) {
+		/* the report of what was read is out even after an error */
+		int rc = replay_run(d.cfg, capture, stdout, err, sizeof(err));
+
+		if (rc < 0)
+			fprintf(stderr, "dnsrl: %s\n", err);
+		config_free(d.cfg);
+		return rc < 0;
 	}
 
 	log_init("dnsrl", d.cfg->syslog_facility, foreground);

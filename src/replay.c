@@ -1,0 +1,787 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Capture replay: the daemon's decision over a capture file.
+ *
+ * Each frame loses its link layer here; what is left goes to
+ * policy_decide() with the capture's own timestamp as the clock, exactly
+ * as the queue worker hands over a queued packet.  The per-source list
+ * comes from the limiter's own events (an episode's drops when it ends)
+ * and, at the end, from limiter_walk() for the episodes still running.
+ * Unlike the packet path this side may allocate: the list of sources
+ * grows with the capture.
+ */
+#include "replay.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/if_ether.h>
+#include <pcap/pcap.h>
+#include <pcap/sll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "limiter.h"
+#include "packet.h"
+#include "policy.h"
+#include "queue.h"
+#include "siphash.h"
+#include "stats.h"
+
+#define DNS_PORT 53
+#define NS_PER_S UINT64_C(1000000000)
+#define NS_PER_MS UINT64_C(1000000)
+
+/* The daemon's tick and sweep pace (main.c), in capture time. */
+#define TICK_NS (100 * NS_PER_MS)
+#define SWEEP_PASS_TICKS 20
+
+/* A pause this long gets a whole pass of the sweep, not a chunk. */
+#define PAUSE_WHOLE (3600 * NS_PER_S)
+
+/*
+ * The whole pass after a pause runs at most this long after the pause
+ * began: by then every episode has ended (none outlives its last drop by
+ * more than hold-down-max, 7 days at most), and the limiter's wrapping
+ * millisecond clock still compares the times right (up to 24 days).
+ */
+#define GAP_SWEEP_MAX (8 * 24 * 3600 * NS_PER_S)
+
+/* Timestamps saturate here (the year 2116), far from any overflow. */
+#define TIME_MAX ((uint64_t)1 << 62)
+
+#define VLAN_TAGS_MAX 2
+#define VLAN_TAG_LEN 4
+#define LOOP_HDR_LEN 4
+#define TALLY_MIN 1024 /* slots of the source list at first */
+
+/* BSD loopback address families for IPv6, by system. */
+#define LOOP_AF_INET 2
+#define LOOP_AF_INET6_LINUX 10
+#define LOOP_AF_INET6_BSD 24
+#define LOOP_AF_INET6_FREEBSD 28
+#define LOOP_AF_INET6_DARWIN 30
+
+/* What a frame holds; all but FRAME_IP are reasons to skip it. */
+enum frame {
+	FRAME_IP,	/* an IPv4 or IPv6 packet */
+	FRAME_NOT_IP,	/* anything else, or a cut link header */
+	FRAME_OUTGOING, /* sent by the capturing host (cooked captures) */
+	FRAME_NOT_DNS,	/* IP, but not UDP to port 53 */
+	FRAME_FRAGMENT, /* an IP fragment: not reassembled here */
+	FRAME_BROKEN,	/* IP or UDP header truncated or inconsistent */
+	FRAME_NKINDS
+};
+
+/* Refused queries of one (rule, source prefix), over all its episodes. */
+struct tally {
+	uint64_t key;
+	uint64_t refused;
+	uint8_t rule; /* 0: a free slot */
+	uint8_t family;
+	uint8_t pos; /* the rule's place in the config, for the order */
+};
+
+struct replay {
+	const struct config *cfg;
+	const char *name; /* of the capture, for messages */
+	int dlt;
+	struct policy *policy;
+	struct limiter *limiter;
+	struct policy_ctx ctx;
+	struct stats stats;
+
+	struct limiter_sweep sweep;
+	size_t sweep_chunk; /* buckets a tick */
+	uint64_t next_tick; /* capture time of the next sweep */
+	uint64_t limited;   /* episodes begun ... */
+	uint64_t held;	    /* ... hold-downs started in them ... */
+	uint64_t released;  /* ... episodes ended ... */
+	uint64_t running;   /* ... and still on at the end */
+
+	bool started;	    /* a packet was read */
+	uint64_t first;	    /* capture time of the first packet, ns */
+	uint64_t now;	    /* the latest, never going back */
+	uint64_t backwards; /* timestamps before the latest */
+	uint64_t read;
+	uint64_t frames[FRAME_NKINDS];
+
+	struct tally *tally;
+	size_t tally_cap; /* a power of two */
+	size_t tally_used;
+	uint64_t tally_key[2];
+	int error; /* -ENOMEM once the list could not grow */
+};
+
+static inline uint16_t read16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static inline uint32_t read32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+
+static bool link_supported(int dlt)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+	case DLT_LINUX_SLL:
+	case DLT_LINUX_SLL2:
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+	case DLT_NULL:
+	case DLT_LOOP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* An IP packet of version want (0: 4 or 6) at f[off..len). */
+static enum frame ip_at(const uint8_t *f, size_t len, size_t off, unsigned want,
+			const uint8_t **ip, size_t *iplen)
+{
+	unsigned v;
+
+	if (off >= len)
+		return FRAME_NOT_IP;
+	v = f[off] >> 4;
+	if ((v != 4 && v != 6) || (want != 0 && v != want))
+		return FRAME_NOT_IP;
+	*ip = f + off;
+	*iplen = len - off;
+	return FRAME_IP;
+}
+
+/* What follows an ethertype that ends at f[off]: up to two VLAN tags. */
+static enum frame ether_payload(const uint8_t *f, size_t len, size_t off,
+				uint16_t type, const uint8_t **ip,
+				size_t *iplen)
+{
+	for (int tags = 0;
+	     type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ1;
+	     tags++) {
+		if (tags == VLAN_TAGS_MAX || len - off < VLAN_TAG_LEN)
+			return FRAME_NOT_IP;
+		type = read16(f + off + 2);
+		off += VLAN_TAG_LEN;
+	}
+	if (type == ETH_P_IP)
+		return ip_at(f, len, off, 4, ip, iplen);
+	if (type == ETH_P_IPV6)
+		return ip_at(f, len, off, 6, ip, iplen);
+	return FRAME_NOT_IP;
+}
+
+/* BSD loopback: a 4-byte address family, in the capturing host's byte
+ * order (NULL) or big-endian (LOOP); both are read. */
+static enum frame loop_payload(const uint8_t *f, size_t len, const uint8_t **ip,
+			       size_t *iplen)
+{
+	uint32_t af;
+
+	if (len < LOOP_HDR_LEN)
+		return FRAME_NOT_IP;
+	af = read32(f);
+	if (af > 0xffff)
+		af = __builtin_bswap32(af);
+	switch (af) {
+	case LOOP_AF_INET:
+		return ip_at(f, len, LOOP_HDR_LEN, 4, ip, iplen);
+	case LOOP_AF_INET6_LINUX:
+	case LOOP_AF_INET6_BSD:
+	case LOOP_AF_INET6_FREEBSD:
+	case LOOP_AF_INET6_DARWIN:
+		return ip_at(f, len, LOOP_HDR_LEN, 6, ip, iplen);
+	default:
+		return FRAME_NOT_IP;
+	}
+}
+
+/* Strips the link layer of a frame f[0..len). */
+static enum frame frame_ip(int dlt, const uint8_t *f, size_t len,
+			   const uint8_t **ip, size_t *iplen)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (len < ETH_HLEN)
+			return FRAME_NOT_IP;
+		return ether_payload(f, len, ETH_HLEN, read16(f + 12), ip,
+				     iplen);
+	case DLT_LINUX_SLL:
+		if (len < SLL_HDR_LEN)
+			return FRAME_NOT_IP;
+		if (read16(f) == LINUX_SLL_OUTGOING)
+			return FRAME_OUTGOING;
+		return ether_payload(f, len, SLL_HDR_LEN, read16(f + 14), ip,
+				     iplen);
+	case DLT_LINUX_SLL2:
+		if (len < SLL2_HDR_LEN)
+			return FRAME_NOT_IP;
+		if (f[10] == LINUX_SLL_OUTGOING)
+			return FRAME_OUTGOING;
+		return ether_payload(f, len, SLL2_HDR_LEN, read16(f), ip,
+				     iplen);
+	case DLT_NULL:
+	case DLT_LOOP:
+		return loop_payload(f, len, ip, iplen);
+	case DLT_IPV4:
+		return ip_at(f, len, 0, 4, ip, iplen);
+	case DLT_IPV6:
+		return ip_at(f, len, 0, 6, ip, iplen);
+	default: /* DLT_RAW */
+		return ip_at(f, len, 0, 0, ip, iplen);
+	}
+}
+
+/* Whether the NFQUEUE rule (-p udp --dport 53) would have queued it. */
+static enum frame frame_queued(const uint8_t *ip, size_t len)
+{
+	struct packet pk;
+
+	switch (packet_parse(ip, len, &pk)) {
+	case PACKET_UDP:
+		return pk.dport == DNS_PORT ? FRAME_IP : FRAME_NOT_DNS;
+	case PACKET_FRAGMENT:
+		return FRAME_FRAGMENT;
+	case PACKET_INVALID:
+		return FRAME_BROKEN;
+	default:
+		return FRAME_NOT_DNS;
+	}
+}
+
+static size_t tally_slot(const struct replay *r, uint8_t rule, uint8_t family,
+			 uint64_t key)
+{
+	return (size_t)siphash13_16(r->tally_key, key,
+				    (uint64_t)rule | (uint64_t)family << 8) &
+	       (r->tally_cap - 1);
+}
+
+static struct tally *tally_find(struct replay *r, uint8_t rule, uint8_t family,
+				uint64_t key)
+{
+	size_t i = tally_slot(r, rule, family, key);
+
+	/* linear probing; the list is never more than half full */
+	for (;; i = (i + 1) & (r->tally_cap - 1)) {
+		struct tally *t = &r->tally[i];
+
+		if (t->rule == 0 ||
+		    (t->rule == rule && t->family == family && t->key == key))
+			return t;
+	}
+}
+
+static int tally_grow(struct replay *r)
+{
+	struct tally *old = r->tally;
+	size_t oldcap = r->tally_cap;
+	size_t cap = oldcap ? oldcap * 2 : TALLY_MIN;
+
+	r->tally = calloc(cap, sizeof(*r->tally));
+	if (r->tally == NULL) {
+		r->tally = old;
+		return -ENOMEM;
+	}
+	r->tally_cap = cap;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].rule != 0)
+			*tally_find(r, old[i].rule, old[i].family, old[i].key) =
+				old[i];
+	free(old);
+	return 0;
+}
+
+static void tally_add(struct replay *r, uint8_t rule, uint8_t family,
+		      uint64_t key, uint64_t refused)
+{
+	struct tally *t;
+
+	if (r->error != 0 || rule == 0)
+		return;
+	if ((r->tally_used + 1) * 2 > r->tally_cap) {
+		int rc = tally_grow(r);
+
+		if (rc < 0) {
+			r->error = rc;
+			return;
+		}
+	}
+	t = tally_find(r, rule, family, key);
+	if (t->rule == 0) {
+		t->rule = rule;
+		t->family = family;
+		t->key = key;
+		r->tally_used++;
+	}
+	t->refused += refused;
+}
+
+/* A transition from policy_decide or a sweep. */
+static void on_event(void *arg, const struct limiter_event *ev)
+{
+	struct replay *r = arg;
+
+	if (ev->kind == LIMITER_EV_LIMITED) {
+		r->limited++;
+	} else if (ev->kind == LIMITER_EV_HELD) {
+		r->held++;
+	} else if (ev->kind == LIMITER_EV_RELEASED) {
+		r->released++;
+		tally_add(r, ev->rule, ev->family, ev->key, ev->drops);
+	}
+}
+
+/* An episode still running when the capture ends. */
+static void on_entry(void *arg, const struct limiter_entry *e)
+{
+	struct replay *r = arg;
+
+	r->running++;
+	tally_add(r, e->rule, e->family, e->key, e->drops);
+}
+
+/* Episodes that a sweep may end; an evicted one ended unannounced. */
+static bool episodes_open(const struct replay *r)
+{
+	return r->limited > r->released + r->stats.table.evicted_limited;
+}
+
+/* Visits every bucket at time t. */
+static void sweep_whole(struct replay *r, uint64_t t)
+{
+	bool fresh = r->sweep.next == 0;
+
+	while (!limiter_sweep(r->limiter, &r->sweep, r->sweep_chunk, t,
+			      on_event, r))
+		;
+	/* a pass begun earlier has left its first buckets behind */
+	if (!fresh)
+		while (!limiter_sweep(r->limiter, &r->sweep, r->sweep_chunk, t,
+				      on_event, r))
+			;
+}
+
+/*
+ * The daemon's sweep in capture time: a chunk of the table each 100 ms
+ * while packets come that often.  A sweep only ends episodes (a refilled
+ * bucket is free to reuse without one), so none runs while no episode is
+ * open.  Over a pause, one chunk stands for all the ticks it missed: a
+ * sparse capture costs a chunk a packet, not up to two passes.  A pause
+ * of an hour or more gets a whole pass, so that a whole pass comes at
+ * least every few hours of capture time and no episode outlives its end
+ * for long: never near the 24 days the limiter's clock compares.
+ */
+static void sweep_until(struct replay *r, uint64_t now)
+{
+	uint64_t late;
+
+	if (now < r->next_tick)
+		return;
+	late = now - r->next_tick;
+	if (episodes_open(r)) {
+		if (late < PAUSE_WHOLE)
+			limiter_sweep(r->limiter, &r->sweep, r->sweep_chunk,
+				      now, on_event, r);
+		else
+			sweep_whole(r, late > GAP_SWEEP_MAX
+					       ? r->next_tick + GAP_SWEEP_MAX
+					       : now);
+	}
+	r->next_tick += (late / TICK_NS + 1) * TICK_NS;
+}
+
+/* The capture time of a packet, in ns, never before the last one. */
+static uint64_t packet_time(struct replay *r, const struct timeval *tv)
+{
+	uint64_t ns;
+
+	/* tv_usec holds nanoseconds: the capture was opened so */
+	if (tv->tv_sec < 0)
+		ns = 0;
+	else if ((uint64_t)tv->tv_sec >= TIME_MAX / NS_PER_S)
+		ns = TIME_MAX;
+	else
+		ns = (uint64_t)tv->tv_sec * NS_PER_S;
+	if (tv->tv_usec > 0 && ns < TIME_MAX)
+		ns += (uint64_t)tv->tv_usec % NS_PER_S;
+	if (!r->started) {
+		r->started = true;
+		r->first = ns;
+		r->now = ns;
+		r->next_tick = ns + TICK_NS;
+	} else if (ns < r->now) {
+		r->backwards++;
+	} else {
+		r->now = ns;
+	}
+	return r->now;
+}
+
+static void replay_packet(struct replay *r, const struct pcap_pkthdr *h,
+			  const uint8_t *data)
+{
+	uint64_t now = packet_time(r, &h->ts);
+	enum policy_verdict v;
+	enum frame fr;
+	const uint8_t *ip = NULL;
+	size_t len = 0;
+
+	r->read++;
+	sweep_until(r, now);
+	fr = frame_ip(r->dlt, data, h->caplen, &ip, &len);
+	if (fr == FRAME_IP) {
+		/* the daemon sees no more than its copy range */
+		if (len > QUEUE_COPY_RANGE)
+			len = QUEUE_COPY_RANGE;
+		fr = frame_queued(ip, len);
+	}
+	r->frames[fr]++;
+	if (fr != FRAME_IP)
+		return;
+	v = policy_decide(r->policy, &r->ctx, ip, len, now);
+	/* what queue_process counts for each packet it answers */
+	r->stats.c[STATS_PACKETS]++;
+	r->stats.c[STATS_VERDICTS]++;
+	r->stats.c[v == POLICY_DROP ? STATS_DROPPED : STATS_ACCEPTED]++;
+}
+
+static void replay_free(struct replay *r)
+{
+	if (r == NULL)
+		return;
+	policy_free(r->policy);
+	limiter_free(r->limiter);
+	free(r->tally);
+	free(r);
+}
+
+static struct replay *replay_new(const struct config *cfg, const char *name,
+				 int dlt)
+{
+	struct replay *r = calloc(1, sizeof(*r));
+	uint8_t key[SIPHASH_KEY_LEN];
+	ssize_t n;
+	int e;
+
+	if (r == NULL)
+		return NULL;
+	r->cfg = cfg;
+	r->name = name;
+	r->dlt = dlt;
+	/* the list's hash is keyed: a capture cannot aim collisions at it */
+	n = getrandom(key, sizeof(key), 0);
+	if (n != (ssize_t)sizeof(key)) {
+		if (n >= 0)
+			errno = EIO;
+		goto fail;
+	}
+	siphash13_key(r->tally_key, key);
+	explicit_bzero(key, sizeof(key));
+	r->policy = policy_new(cfg, NULL);
+	if (r->policy == NULL)
+		goto fail;
+	r->limiter = limiter_new(cfg->table_size, false);
+	if (r->limiter == NULL)
+		goto fail;
+	r->sweep_chunk =
+		limiter_capacity(r->limiter) / 2 / SWEEP_PASS_TICKS + 1;
+	if (tally_grow(r) < 0) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	r->ctx.limiter = r->limiter;
+	r->ctx.stats = &r->stats;
+	r->ctx.event = on_event;
+	r->ctx.event_arg = r;
+	return r;
+
+fail:
+	e = errno;
+	replay_free(r);
+	errno = e;
+	return NULL;
+}
+
+static int tally_cmp(const void *a, const void *b)
+{
+	const struct tally *x = a, *y = b;
+
+	if (x->refused != y->refused)
+		return x->refused > y->refused ? -1 : 1;
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return 0;
+}
+
+/* Sorts the list in place (most refused first); returns its length. */
+static size_t tally_sort(struct replay *r)
+{
+	uint8_t pos[LIMITER_RULE_IDS] = {0};
+	size_t n = 0;
+
+	for (size_t i = 0; i < policy_nrules(r->policy); i++)
+		pos[policy_rule_id(r->policy, i)] = (uint8_t)i;
+	for (size_t i = 0; i < r->tally_cap; i++) {
+		if (r->tally[i].rule == 0)
+			continue;
+		r->tally[n] = r->tally[i];
+		r->tally[n].pos = pos[r->tally[n].rule];
+		n++;
+	}
+	qsort(r->tally, n, sizeof(*r->tally), tally_cmp);
+	/* the table is a list now, no longer a hash table */
+	r->tally_used = n;
+	return n;
+}
+
+/* "2024-05-01 10:00:00.000000000" */
+static void time_text(uint64_t ns, char *buf, size_t len)
+{
+	time_t s = (time_t)(ns / NS_PER_S);
+	struct tm tm;
+	size_t n;
+
+	if (gmtime_r(&s, &tm) == NULL ||
+	    (n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm)) == 0) {
+		snprintf(buf, len, "%" PRIu64 " ns", ns);
+		return;
+	}
+	snprintf(buf + n, len - n, ".%09" PRIu64, ns % NS_PER_S);
+}
+
+static void report_head(const struct replay *r, FILE *out)
+{
+	const uint64_t *f = r->frames;
+	const char *link = pcap_datalink_val_to_name(r->dlt);
+	uint64_t skipped = r->read - f[FRAME_IP];
+	char a[64], b[64];
+	uint64_t span;
+
+	fprintf(out, "capture: %s (link type %s)\n", r->name,
+		link != NULL ? link : "?");
+	fprintf(out,
+		"packets: read=%" PRIu64 " decided=%" PRIu64 " skipped=%" PRIu64
+		" (not-ip=%" PRIu64 " outgoing=%" PRIu64 " not-udp53=%" PRIu64
+		" fragments=%" PRIu64 " broken=%" PRIu64 ")\n",
+		r->read, f[FRAME_IP], skipped, f[FRAME_NOT_IP],
+		f[FRAME_OUTGOING], f[FRAME_NOT_DNS], f[FRAME_FRAGMENT],
+		f[FRAME_BROKEN]);
+	if (!r->started) {
+		fprintf(out, "time: no packets\n");
+		return;
+	}
+	span = r->now - r->first;
+	time_text(r->first, a, sizeof(a));
+	time_text(r->now, b, sizeof(b));
+	fprintf(out,
+		"time: %s .. %s UTC, %" PRIu64 ".%03" PRIu64 " s, %" PRIu64
+		" timestamps out of order\n",
+		a, b, span / NS_PER_S, span % NS_PER_S / NS_PER_MS,
+		r->backwards);
+}
+
+static void report_top(struct replay *r, FILE *out)
+{
+	size_t n = tally_sort(r);
+
+	fprintf(out, "top sources by refused queries:\n");
+	if (n == 0)
+		fprintf(out, "   none\n");
+	for (size_t i = 0; i < n && i < REPLAY_TOP; i++) {
+		const struct tally *t = &r->tally[i];
+		const struct config_rule *c =
+			policy_rule_by_id(r->policy, t->rule);
+		char src[64];
+
+		if (c == NULL)
+			continue;
+		limiter_key_text(t->family, t->key,
+				 t->family == 4 ? c->ipv4_prefix
+						: c->ipv6_prefix,
+				 src, sizeof(src));
+		fprintf(out, "%4zu %s %s %" PRIu64 "\n", i + 1, src, c->name,
+			t->refused);
+	}
+}
+
+/* Totals, and which part of the policy gave each verdict. */
+static void report_totals(const struct replay *r, FILE *out)
+{
+	const struct stats *s = &r->stats;
+	uint64_t within = 0, ruled = 0, other, mal_accept = 0, mal_drop = 0;
+
+	for (size_t i = 0; i < policy_nrules(r->policy); i++) {
+		unsigned id = policy_rule_id(r->policy, i);
+
+		/* a log rule's accept decides nothing */
+		if (policy_rule_by_id(r->policy, id)->action ==
+		    CONFIG_ACTION_DROP)
+			within += s->rule[id][STATS_R_ACCEPTED];
+		ruled += s->rule[id][STATS_R_DROPPED];
+	}
+	if (r->cfg->malformed == CONFIG_DROP)
+		mal_drop = s->c[STATS_MALFORMED];
+	else
+		mal_accept = s->c[STATS_MALFORMED];
+	other = s->dns[DNS_QUERY] - s->c[STATS_ALLOWED] - within - ruled;
+
+	fprintf(out,
+		"totals: queries=%" PRIu64 " accepted=%" PRIu64
+		" dropped=%" PRIu64 " malformed=%" PRIu64 " allowed=%" PRIu64
+		" evicted=%" PRIu64 " evicted-limited=%" PRIu64 "\n",
+		s->dns[DNS_QUERY], s->c[STATS_ACCEPTED], s->c[STATS_DROPPED],
+		s->c[STATS_MALFORMED], s->c[STATS_ALLOWED], s->table.evicted,
+		s->table.evicted_limited);
+	fprintf(out,
+		"accept: within-limit=%" PRIu64 " allow-listed=%" PRIu64
+		" no-drop-rule=%" PRIu64 " not-query=%" PRIu64 " malformed="
+		"%" PRIu64 "\n",
+		within, s->c[STATS_ALLOWED], other,
+		s->dns[DNS_RESPONSE] + s->dns[DNS_OPCODE] + s->dns[DNS_QDCOUNT],
+		mal_accept);
+	fprintf(out, "drop: rule=%" PRIu64 " malformed=%" PRIu64 "\n", ruled,
+		mal_drop);
+}
+
+static int report(struct replay *r, FILE *out, const char *stopped, char *err,
+		  size_t errlen)
+{
+	const struct limiter_rule *rules[LIMITER_RULE_IDS];
+	char buf[512];
+
+	/* episodes that ended by the last packet are over, not running */
+	if (r->started && episodes_open(r))
+		sweep_whole(r, r->now);
+	policy_limiter_rules(r->policy, rules);
+	limiter_walk(r->limiter, rules, r->now, on_entry, r);
+	if (r->error != 0) {
+		snprintf(err, errlen, "%s: %s", r->name, strerror(-r->error));
+		return r->error;
+	}
+	report_head(r, out);
+	for (size_t i = 0; i < policy_nrules(r->policy); i++) {
+		unsigned id = policy_rule_id(r->policy, i);
+
+		stats_format_rule(&r->stats, id, buf, sizeof(buf));
+		fprintf(out, "rule %s: %s\n",
+			policy_rule_by_id(r->policy, id)->name, buf);
+	}
+	/* the daemon's "limited", "hold-down" and "released" log lines,
+	 * before its log-limit budget */
+	fprintf(out,
+		"episodes: limited=%" PRIu64 " held=%" PRIu64
+		" released=%" PRIu64 " running=%" PRIu64 "\n",
+		r->limited, r->held, r->released, r->running);
+	report_top(r, out);
+	report_totals(r, out);
+	if (stopped != NULL)
+		fprintf(out, "stopped: %s\n", stopped);
+	if (fflush(out) != 0 || ferror(out)) {
+		snprintf(err, errlen, "%s: the report could not be written",
+			 r->name);
+		return -EIO;
+	}
+	return 0;
+}
+
+int replay_run_stream(const struct config *cfg, FILE *capture, const char *name,
+		      FILE *out, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct replay *r = NULL;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *pc;
+	int rc = 0, dlt;
+
+	pc = pcap_fopen_offline_with_tstamp_precision(
+		capture, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (pc == NULL) {
+		fclose(capture);
+		snprintf(err, errlen, "%s: %s", name, ebuf);
+		return -EINVAL;
+	}
+	dlt = pcap_datalink(pc);
+	if (!link_supported(dlt)) {
+		const char *link = pcap_datalink_val_to_name(dlt);
+
+		snprintf(err, errlen,
+			 "%s: unknown link type %d (%s); replay reads "
+			 "Ethernet, Linux cooked v1 and v2, raw IP and BSD "
+			 "loopback captures",
+			 name, dlt, link != NULL ? link : "no name");
+		rc = -EINVAL;
+		goto out;
+	}
+	r = replay_new(cfg, name, dlt);
+	if (r == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	while (r->error == 0 && (rc = pcap_next_ex(pc, &h, &data)) == 1)
+		replay_packet(r, h, data);
+	if (r->error != 0) {
+		rc = r->error;
+		snprintf(err, errlen, "%s: %s", name, strerror(-rc));
+	} else if (rc == PCAP_ERROR_BREAK) {
+		rc = report(r, out, NULL, err, errlen);
+	} else {
+		/* corrupt or cut short: say what was read up to there */
+		snprintf(ebuf, sizeof(ebuf), "after %" PRIu64 " packets: %s",
+			 r->read, pcap_geterr(pc));
+		rc = report(r, out, ebuf, err, errlen);
+		if (rc == 0) {
+			snprintf(err, errlen, "%s: %s", name, ebuf);
+			rc = -EINVAL;
+		}
+	}
+out:
+	replay_free(r);
+	pcap_close(pc);
+	return rc;
+}
+
+int replay_run(const struct config *cfg, const char *path, FILE *out, char *err,
+	       size_t errlen)
+{
+	FILE *f;
+	int e;
+
+	if (strcmp(path, "-") == 0) {
+		/* a copy, so that closing the capture leaves stdin open */
+		int fd = dup(STDIN_FILENO);
+
+		f = fd < 0 ? NULL : fdopen(fd, "rb");
+		if (f == NULL && fd >= 0) {
+			e = errno;
+			close(fd);
+			errno = e;
+		}
+	} else {
+		f = fopen(path, "rbe");
+	}
+	if (f == NULL) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	return replay_run_stream(cfg, f,
+				 strcmp(path, "-") == 0 ? "stdin" : path, out,
+				 err, errlen);
+}

@@ -1,0 +1,1041 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Capture replay: captures written here with libpcap (and one pcapng by
+ * hand, which libpcap cannot write) with known traffic, replayed, and the
+ * operator's report read line by line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "replay.h"
+
+#include "pktbuild.h"
+
+#define MS UINT64_C(1000000)
+#define SEC UINT64_C(1000000000)
+#define DAY (86400 * SEC)
+#define T0 (UINT64_C(1714557600) * SEC) /* 2024-05-01 10:00:00 UTC */
+#define T_A 1
+#define T_ANY 255
+#define ERR_LEN 512
+#define FRAME_MAX 700 /* room for the longest test packet, framed */
+
+#define ABUSER4 "198.51.100.66"
+#define LEGIT4 "198.51.100.10"
+#define ABUSER6 "2001:db8:66::1"
+#define LEGIT6 "2001:db8:10::1"
+
+static const char mission_conf[] = "table-size 4096\n"
+				   "rule any-abuse {\n"
+				   "\tqtype ANY\n"
+				   "\tlimit 2/5s\n"
+				   "}\n";
+
+/* How frames are wrapped: a link type, and VLAN tags for Ethernet. */
+struct link {
+	const char *name;
+	int dlt;  /* -1: DLT_IPV4 or DLT_IPV6 by the traffic's family */
+	int tags; /* 802.1Q tags, the outer one 802.1ad when two */
+	bool usec;
+};
+
+struct capture {
+	char path[64];
+	struct link link;
+	int family; /* 4 or 6 */
+	pcap_t *dead;
+	pcap_dumper_t *dump;
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	pkt_put16(p, (uint16_t)(v >> 16));
+	pkt_put16(p + 2, (uint16_t)v);
+}
+
+static void temp_path(char *path, size_t len)
+{
+	int fd;
+
+	snprintf(path, len, "/tmp/dnsrl-replay-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static int link_dlt(const struct link *lk, int family)
+{
+	if (lk->dlt >= 0)
+		return lk->dlt;
+	return family == 6 ? DLT_IPV6 : DLT_IPV4;
+}
+
+static void cap_open(struct capture *c, const struct link *lk, int family)
+{
+	memset(c, 0, sizeof(*c));
+	c->link = *lk;
+	c->family = family;
+	temp_path(c->path, sizeof(c->path));
+	c->dead = pcap_open_dead_with_tstamp_precision(
+		link_dlt(lk, family), 65535,
+		lk->usec ? PCAP_TSTAMP_PRECISION_MICRO
+			 : PCAP_TSTAMP_PRECISION_NANO);
+	assert_non_null(c->dead);
+	c->dump = pcap_dump_open(c->dead, c->path);
+	assert_non_null(c->dump);
+}
+
+static void cap_close(struct capture *c)
+{
+	pcap_dump_close(c->dump);
+	pcap_close(c->dead);
+	c->dump = NULL;
+	c->dead = NULL;
+}
+
+/* Wraps the IP packet ip[0..len) in the capture's link layer. */
+static size_t frame_wrap(const struct capture *c, const uint8_t *ip, size_t len,
+			 bool outgoing, uint8_t *out)
+{
+	bool v6 = ip[0] >> 4 == 6;
+	uint16_t type = v6 ? 0x86dd : 0x0800;
+	uint32_t af;
+	size_t n = 0;
+
+	switch (link_dlt(&c->link, c->family)) {
+	case DLT_EN10MB:
+		memcpy(out, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02",
+		       12);
+		n = 12;
+		if (c->link.tags == 2) {
+			pkt_put16(out + n, 0x88a8);
+			pkt_put16(out + n + 2, 300);
+			n += 4;
+		}
+		if (c->link.tags >= 1) {
+			pkt_put16(out + n, 0x8100);
+			pkt_put16(out + n + 2, 42);
+			n += 4;
+		}
+		pkt_put16(out + n, type);
+		n += 2;
+		break;
+	case DLT_LINUX_SLL:
+		pkt_put16(out, outgoing ? 4 : 0);
+		pkt_put16(out + 2, 1); /* ARPHRD_ETHER */
+		pkt_put16(out + 4, 6);
+		memset(out + 6, 0x22, 8);
+		pkt_put16(out + 14, type);
+		n = 16;
+		break;
+	case DLT_LINUX_SLL2:
+		pkt_put16(out, type);
+		pkt_put16(out + 2, 0);
+		put32(out + 4, 2); /* interface index */
+		pkt_put16(out + 8, 1);
+		out[10] = outgoing ? 4 : 0;
+		out[11] = 6;
+		memset(out + 12, 0x22, 8);
+		n = 20;
+		break;
+	case DLT_NULL:
+		/* the capturing host's byte order: macOS's AF_INET6 */
+		af = v6 ? 30 : 2;
+		memcpy(out, &af, 4);
+		n = 4;
+		break;
+	case DLT_LOOP:
+		/* big-endian: OpenBSD's AF_INET6 */
+		put32(out, v6 ? 24 : 2);
+		n = 4;
+		break;
+	default:
+		break;
+	}
+	memcpy(out + n, ip, len);
+	return n + len;
+}
+
+static void cap_frame(struct capture *c, uint64_t t, const uint8_t *f,
+		      size_t len)
+{
+	struct pcap_pkthdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.ts.tv_sec = (time_t)(t / SEC);
+	h.ts.tv_usec = (suseconds_t)(c->link.usec ? t % SEC / 1000 : t % SEC);
+	h.caplen = (bpf_u_int32)len;
+	h.len = (bpf_u_int32)len;
+	pcap_dump((u_char *)c->dump, &h, f);
+}
+
+static void cap_ip(struct capture *c, uint64_t t, const uint8_t *ip, size_t len,
+		   bool outgoing)
+{
+	uint8_t f[FRAME_MAX];
+
+	cap_frame(c, t, f, frame_wrap(c, ip, len, outgoing, f));
+}
+
+static void cap_query(struct capture *c, uint64_t t, const char *src,
+		      uint16_t qtype)
+{
+	uint8_t ip[FRAME_MAX];
+
+	cap_ip(c, t, ip, pkt_query_from(ip, src, "big.example", qtype), false);
+}
+
+/*
+ * The mission's traffic: src sends ANY at 50/s for 10 s, legit sends an
+ * A query a second: 510 packets over 9.98 s.
+ */
+static void cap_mission(struct capture *c, const char *src, const char *legit)
+{
+	for (unsigned i = 0; i < 500; i++) {
+		cap_query(c, T0 + i * 20 * MS, src, T_ANY);
+		if (i % 50 == 0)
+			cap_query(c, T0 + i * 20 * MS, legit, T_A);
+	}
+}
+
+/* Replays path under the config text; the report lands in *text. */
+static int run(const char *conf, const char *path, char **text, char *err)
+{
+	char cerr[CONFIG_ERR_MAX];
+	struct config *cfg;
+	size_t len = 0;
+	FILE *out;
+	int rc;
+
+	cfg = config_parse("test.conf", conf, strlen(conf), cerr, sizeof(cerr));
+	if (cfg == NULL)
+		fail_msg("config: %s", cerr);
+	*text = NULL;
+	out = open_memstream(text, &len);
+	assert_non_null(out);
+	err[0] = '\0';
+	rc = replay_run(cfg, path, out, err, ERR_LEN);
+	assert_int_equal(fclose(out), 0);
+	config_free(cfg);
+	return rc;
+}
+
+static bool has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; p != NULL && *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+		if (len == n && memcmp(p, line, n) == 0)
+			return true;
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+static bool has_prefix_line(const char *text, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(text, prefix, n) == 0)
+		return true;
+	for (const char *p = strchr(text, '\n'); p != NULL;
+	     p = strchr(p + 1, '\n'))
+		if (strncmp(p + 1, prefix, n) == 0)
+			return true;
+	return false;
+}
+
+#define assert_line(text, line)                                             \
+	do {                                                                \
+		if (!has_line((text), (line)))                              \
+			fail_msg("no line '%s' in the report:\n%s", (line), \
+				 (text));                                   \
+	} while (0)
+
+#define assert_no_line_starting(text, prefix)                             \
+	do {                                                              \
+		if (has_prefix_line((text), (prefix)))                    \
+			fail_msg("a line starts '%s' in the report:\n%s", \
+				 (prefix), (text));                       \
+	} while (0)
+
+/* The lines every mission capture must give, whatever its framing. */
+static void assert_mission(const char *text, int family, unsigned extra)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line),
+		 "packets: read=%u decided=510 skipped=%u (not-ip=0 "
+		 "outgoing=%u not-udp53=0 fragments=0 broken=0)",
+		 510 + extra, extra, extra);
+	assert_line(text, line);
+	assert_line(text, "time: 2024-05-01 10:00:00.000000000 .. 2024-05-01 "
+			  "10:00:09.980000000 UTC, 9.980 s, 0 timestamps out "
+			  "of order");
+	assert_line(text, "rule any-abuse: matched=500 accepted=5 dropped=495 "
+			  "would-drop=0 held-down=0 total-refused=0");
+	assert_line(text, "episodes: limited=1 held=0 released=0 running=1");
+	assert_line(text, "top sources by refused queries:");
+	assert_line(text, family == 4 ? "   1 198.51.100.66/32 any-abuse 495"
+				      : "   1 2001:db8:66::/56 any-abuse 495");
+	assert_no_line_starting(text, "   2 ");
+	assert_line(text, "totals: queries=510 accepted=15 dropped=495 "
+			  "malformed=0 allowed=0 evicted=0 evicted-limited=0");
+	/* the legitimate source's A queries pass untouched */
+	assert_line(text, "accept: within-limit=5 allow-listed=0 "
+			  "no-drop-rule=10 not-query=0 malformed=0");
+	assert_line(text, "drop: rule=495 malformed=0");
+	assert_no_line_starting(text, "stopped:");
+}
+
+static const struct link links[] = {
+	{"ethernet", DLT_EN10MB, 0, false},
+	{"ethernet, microsecond file", DLT_EN10MB, 0, true},
+	{"ethernet, 802.1Q tag", DLT_EN10MB, 1, false},
+	{"ethernet, 802.1ad + 802.1Q tags", DLT_EN10MB, 2, false},
+	{"linux cooked v1", DLT_LINUX_SLL, 0, false},
+	{"linux cooked v2", DLT_LINUX_SLL2, 0, false},
+	{"raw ip", DLT_RAW, 0, false},
+	{"ipv4 / ipv6", -1, 0, false},
+	{"bsd loopback, host order", DLT_NULL, 0, false},
+	{"bsd loopback, big-endian", DLT_LOOP, 0, false},
+};
+
+static void mission_on_every_link(int family)
+{
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		struct capture c;
+		char err[ERR_LEN], head[128], *text;
+		const char *name;
+
+		cap_open(&c, &links[i], family);
+		cap_mission(&c, family == 4 ? ABUSER4 : ABUSER6,
+			    family == 4 ? LEGIT4 : LEGIT6);
+		cap_close(&c);
+		print_message("link: %s, IPv%d\n", links[i].name, family);
+		assert_int_equal(run(mission_conf, c.path, &text, err), 0);
+		assert_string_equal(err, "");
+		name = pcap_datalink_val_to_name(link_dlt(&links[i], family));
+		snprintf(head, sizeof(head), "capture: %s (link type %s)",
+			 c.path, name);
+		assert_line(text, head);
+		assert_mission(text, family, 0);
+		free(text);
+		unlink(c.path);
+	}
+}
+
+/* 50 ANY/s for 10 s under 2/5s: 5 accepted, 495 dropped, on any link. */
+static void test_mission_ipv4(void **state)
+{
+	(void)state;
+	mission_on_every_link(4);
+}
+
+static void test_mission_ipv6(void **state)
+{
+	(void)state;
+	mission_on_every_link(6);
+}
+
+/* Frames a cooked capture marks as sent by the resolver are not queued. */
+static void test_cooked_outgoing(void **state)
+{
+	static const struct link cooked[] = {
+		{"linux cooked v1", DLT_LINUX_SLL, 0, false},
+		{"linux cooked v2", DLT_LINUX_SLL2, 0, false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct capture c;
+		char err[ERR_LEN], *text;
+		uint8_t ip[FRAME_MAX];
+		size_t len = pkt_query_from(ip, ABUSER4, "big.example", T_ANY);
+
+		cap_open(&c, &cooked[i], 4);
+		/* decided, these would spend the abuser's burst */
+		for (int k = 0; k < 3; k++)
+			cap_ip(&c, T0, ip, len, true);
+		cap_mission(&c, ABUSER4, LEGIT4);
+		cap_close(&c);
+		print_message("link: %s\n", cooked[i].name);
+		assert_int_equal(run(mission_conf, c.path, &text, err), 0);
+		assert_mission(text, 4, 3);
+		free(text);
+		unlink(c.path);
+	}
+}
+
+/* pcapng is written in the writer's byte order; the SHB's magic says it. */
+static void ne32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void pcapng_block(FILE *f, uint32_t type, const uint8_t *body,
+			 size_t len)
+{
+	uint8_t head[8], tail[4], pad[4] = {0};
+	size_t padded = (len + 3) & ~(size_t)3;
+
+	ne32(head, type);
+	ne32(head + 4, (uint32_t)(12 + padded));
+	ne32(tail, (uint32_t)(12 + padded));
+	assert_int_equal(fwrite(head, 1, 8, f), 8);
+	assert_int_equal(fwrite(body, 1, len, f), len);
+	assert_int_equal(fwrite(pad, 1, padded - len, f), padded - len);
+	assert_int_equal(fwrite(tail, 1, 4, f), 4);
+}
+
+/* An Enhanced Packet Block with a query from src, at t ns. */
+static void pcapng_query(FILE *f, const struct capture *c, uint64_t t,
+			 const char *src, uint16_t qtype)
+{
+	uint8_t epb[20 + FRAME_MAX], ip[FRAME_MAX];
+	size_t len = pkt_query_from(ip, src, "big.example", qtype);
+	size_t flen = frame_wrap(c, ip, len, false, epb + 20);
+
+	ne32(epb, 0); /* interface 0 */
+	ne32(epb + 4, (uint32_t)(t >> 32));
+	ne32(epb + 8, (uint32_t)t);
+	ne32(epb + 12, (uint32_t)flen);
+	ne32(epb + 16, (uint32_t)flen);
+	pcapng_block(f, 6, epb, 20 + flen);
+}
+
+/* The mission's traffic as pcapng, nanosecond timestamps (if_tsresol 9). */
+static void write_pcapng(const char *path)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	uint16_t linktype = DLT_EN10MB;
+	uint8_t shb[16], idb[20];
+	struct capture c; /* for frame_wrap only */
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	memset(&c, 0, sizeof(c));
+	c.link = eth;
+	c.family = 4;
+
+	ne32(shb, 0x1a2b3c4d);		    /* byte-order magic */
+	memset(shb + 8, 0xff, 8);	    /* section length unknown */
+	memcpy(shb + 4, &(uint16_t){1}, 2); /* major */
+	memcpy(shb + 6, &(uint16_t){0}, 2); /* minor */
+	pcapng_block(f, 0x0a0d0d0a, shb, sizeof(shb));
+
+	memset(idb, 0, sizeof(idb));
+	memcpy(idb, &linktype, 2);
+	ne32(idb + 4, 65535);		     /* snaplen */
+	memcpy(idb + 8, &(uint16_t){9}, 2);  /* option if_tsresol */
+	memcpy(idb + 10, &(uint16_t){1}, 2); /* of one byte: */
+	idb[12] = 9;			     /* 10^-9 s */
+	/* idb[16..20): opt_endofopt */
+	pcapng_block(f, 1, idb, sizeof(idb));
+
+	for (unsigned i = 0; i < 500; i++) {
+		pcapng_query(f, &c, T0 + i * 20 * MS, ABUSER4, T_ANY);
+		if (i % 50 == 0)
+			pcapng_query(f, &c, T0 + i * 20 * MS, LEGIT4, T_A);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_pcapng(void **state)
+{
+	char path[64], err[ERR_LEN], head[128], *text;
+
+	(void)state;
+	temp_path(path, sizeof(path));
+	write_pcapng(path);
+	assert_int_equal(run(mission_conf, path, &text, err), 0);
+	snprintf(head, sizeof(head), "capture: %s (link type EN10MB)", path);
+	assert_line(text, head);
+	assert_mission(text, 4, 0);
+	free(text);
+	unlink(path);
+}
+
+/* A log rule before the enforcing one: its would-drops, exactly. */
+static void test_shadow_rule(void **state)
+{
+	static const char conf[] = "table-size 4096\n"
+				   "rule candidate {\n"
+				   "\tqtype ANY\n"
+				   "\tlimit 1/1h\n"
+				   "\taction log\n"
+				   "}\n"
+				   "rule any-abuse {\n"
+				   "\tqtype ANY\n"
+				   "\tlimit 2/5s\n"
+				   "}\n";
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	struct capture c;
+	char err[ERR_LEN], *text;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	cap_mission(&c, ABUSER4, LEGIT4);
+	cap_close(&c);
+	assert_int_equal(run(conf, c.path, &text, err), 0);
+	assert_line(text, "rule candidate: matched=500 accepted=1 dropped=0 "
+			  "would-drop=499 held-down=0 total-refused=0");
+	assert_line(text, "rule any-abuse: matched=500 accepted=5 dropped=495 "
+			  "would-drop=0 held-down=0 total-refused=0");
+	assert_line(text, "episodes: limited=2 held=0 released=0 running=2");
+	assert_line(text, "   1 198.51.100.66/32 candidate 499");
+	assert_line(text, "   2 198.51.100.66/32 any-abuse 495");
+	assert_no_line_starting(text, "   3 ");
+	/* the shadow rule's accepts decide nothing */
+	assert_line(text, "accept: within-limit=5 allow-listed=0 "
+			  "no-drop-rule=10 not-query=0 malformed=0");
+	assert_line(text, "drop: rule=495 malformed=0");
+	free(text);
+	unlink(c.path);
+}
+
+/* An allow-listed source is never refused, however much it sends. */
+static void test_allow_list(void **state)
+{
+	static const char conf[] = "table-size 4096\n"
+				   "allow 198.51.100.0/24 2001:db8:66::/48\n"
+				   "rule any-abuse {\n"
+				   "\tqtype ANY\n"
+				   "\tlimit 2/5s\n"
+				   "}\n";
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	struct capture c;
+	char err[ERR_LEN], *text;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	for (unsigned i = 0; i < 500; i++) {
+		cap_query(&c, T0 + i * 20 * MS, ABUSER4, T_ANY);
+		cap_query(&c, T0 + i * 20 * MS, ABUSER6, T_ANY);
+		cap_query(&c, T0 + i * 20 * MS, "203.0.113.7", T_ANY);
+	}
+	cap_close(&c);
+	assert_int_equal(run(conf, c.path, &text, err), 0);
+	assert_line(text, "rule any-abuse: matched=500 accepted=5 dropped=495 "
+			  "would-drop=0 held-down=0 total-refused=0");
+	assert_line(text, "   1 203.0.113.7/32 any-abuse 495");
+	assert_no_line_starting(text, "   2 ");
+	assert_line(text, "totals: queries=1500 accepted=1005 dropped=495 "
+			  "malformed=0 allowed=1000 evicted=0 "
+			  "evicted-limited=0");
+	assert_line(text, "accept: within-limit=5 allow-listed=1000 "
+			  "no-drop-rule=0 not-query=0 malformed=0");
+	free(text);
+	unlink(c.path);
+}
+
+/* Writes one of each kind of packet the replay must not decide, and four
+ * it must. */
+static void cap_mixed(struct capture *c)
+{
+	uint8_t ip[FRAME_MAX], f[FRAME_MAX], dns[300];
+	size_t len, dlen = pkt_dns_query(dns, 7, "big.example", T_ANY);
+	uint64_t t = T0;
+
+	/* an ARP frame */
+	memset(f, 0, 42);
+	pkt_put16(f + 12, 0x0806);
+	cap_frame(c, t, f, 42);
+	/* three VLAN tags are one too many */
+	len = pkt_query_from(ip, ABUSER4, "big.example", T_ANY);
+	memset(f, 0, 12);
+	for (int i = 0; i < 3; i++) {
+		pkt_put16(f + 12 + 4 * i, 0x8100);
+		pkt_put16(f + 14 + 4 * i, 42);
+	}
+	pkt_put16(f + 24, 0x0800);
+	memcpy(f + 26, ip, len);
+	cap_frame(c, t, f, 26 + len);
+	/* an IPv6 packet under the IPv4 ethertype */
+	len = pkt_query_from(ip, ABUSER6, "big.example", T_ANY);
+	memset(f, 0, 12);
+	pkt_put16(f + 12, 0x0800);
+	memcpy(f + 14, ip, len);
+	cap_frame(c, t, f, 14 + len);
+
+	/* TCP to port 53 */
+	len = pkt_query_from(ip, ABUSER4, "big.example", T_ANY);
+	ip[9] = 6;
+	cap_ip(c, t, ip, len, false);
+	/* UDP to port 123, and a reply from port 53 to a client */
+	len = pkt_ipv4_udp(ip, ABUSER4, "198.51.100.1", 40000, 123, dns, dlen);
+	cap_ip(c, t, ip, len, false);
+	len = pkt_ipv4_udp(ip, "198.51.100.1", ABUSER4, 53, 40000, dns, dlen);
+	cap_ip(c, t, ip, len, false);
+
+	/* an IPv4 first fragment and an IPv6 one */
+	len = pkt_query_from(ip, ABUSER4, "big.example", T_ANY);
+	ip[6] = 0x20; /* MF */
+	cap_ip(c, t, ip, len, false);
+	memset(ip, 0, 56);
+	ip[0] = 0x60;
+	pkt_put16(ip + 4, 16);
+	ip[6] = 44; /* fragment header */
+	ip[7] = 64;
+	inet_pton(AF_INET6, ABUSER6, ip + 8);
+	ip[40] = 17;
+	pkt_put16(ip + 42, 1); /* offset 0, more fragments */
+	cap_ip(c, t, ip, 56, false);
+
+	/* a UDP length past the end of the IP packet */
+	len = pkt_query_from(ip, ABUSER4, "big.example", T_ANY);
+	pkt_put16(ip + 24, 200);
+	cap_ip(c, t, ip, len, false);
+	/* a query whose UDP header lies past the daemon's copy range, behind
+	 * a 480-byte destination options header */
+	memset(ip, 0, 528);
+	ip[0] = 0x60;
+	pkt_put16(ip + 4, (uint16_t)(480 + 8 + dlen));
+	ip[6] = 60; /* destination options */
+	ip[7] = 64;
+	inet_pton(AF_INET6, ABUSER6, ip + 8);
+	inet_pton(AF_INET6, "2001:db8:1::1", ip + 24);
+	ip[40] = 17;
+	ip[41] = 480 / 8 - 1;
+	pkt_put16(ip + 520, 40000);
+	pkt_put16(ip + 522, 53);
+	pkt_put16(ip + 524, (uint16_t)(8 + dlen));
+	memcpy(ip + 528, dns, dlen);
+	cap_ip(c, t, ip, 528 + dlen, false);
+
+	/* decided: two ANY queries, a response and a payload that does not
+	 * parse, all to port 53 */
+	cap_query(c, t, ABUSER4, T_ANY);
+	cap_query(c, t, ABUSER6, T_ANY);
+	dns[2] |= 0x80; /* QR */
+	len = pkt_ipv4_udp(ip, ABUSER4, "198.51.100.1", 40000, 53, dns, dlen);
+	cap_ip(c, t, ip, len, false);
+	len = pkt_ipv4_udp(ip, ABUSER4, "198.51.100.1", 40000, 53, dns, 5);
+	cap_ip(c, t, ip, len, false);
+}
+
+static void test_skipped(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	static const char *const settings[] = {"accept", "drop"};
+	struct capture c;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	cap_mixed(&c);
+	cap_close(&c);
+	for (int i = 0; i < 2; i++) {
+		char conf[256], err[ERR_LEN], *text;
+
+		snprintf(conf, sizeof(conf), "malformed %s\n%s", settings[i],
+			 mission_conf);
+		assert_int_equal(run(conf, c.path, &text, err), 0);
+		assert_line(text, "packets: read=14 decided=4 skipped=10 "
+				  "(not-ip=3 outgoing=0 not-udp53=3 "
+				  "fragments=2 broken=2)");
+		assert_line(text, "rule any-abuse: matched=2 accepted=2 "
+				  "dropped=0 would-drop=0 held-down=0 "
+				  "total-refused=0");
+		assert_line(text, "   none");
+		if (i == 0) {
+			assert_line(text, "totals: queries=2 accepted=4 "
+					  "dropped=0 malformed=1 allowed=0 "
+					  "evicted=0 evicted-limited=0");
+			assert_line(text, "accept: within-limit=2 "
+					  "allow-listed=0 no-drop-rule=0 "
+					  "not-query=1 malformed=1");
+			assert_line(text, "drop: rule=0 malformed=0");
+		} else {
+			assert_line(text, "totals: queries=2 accepted=3 "
+					  "dropped=1 malformed=1 allowed=0 "
+					  "evicted=0 evicted-limited=0");
+			assert_line(text, "accept: within-limit=2 "
+					  "allow-listed=0 no-drop-rule=0 "
+					  "not-query=1 malformed=0");
+			assert_line(text, "drop: rule=0 malformed=1");
+		}
+		free(text);
+	}
+	unlink(c.path);
+}
+
+/* The capture's clock drives the buckets: 24 ANY at one per 2.5 s are
+ * all accepted, the same 24 at once are not. */
+static void test_timestamps_honoured(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	char err[ERR_LEN], *text;
+	struct capture c;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	for (unsigned i = 0; i < 24; i++)
+		cap_query(&c, T0 + i * 2500 * MS, ABUSER4, T_ANY);
+	cap_close(&c);
+	assert_int_equal(run(mission_conf, c.path, &text, err), 0);
+	assert_line(text, "time: 2024-05-01 10:00:00.000000000 .. 2024-05-01 "
+			  "10:00:57.500000000 UTC, 57.500 s, 0 timestamps out "
+			  "of order");
+	assert_line(text, "rule any-abuse: matched=24 accepted=24 dropped=0 "
+			  "would-drop=0 held-down=0 total-refused=0");
+	assert_line(text, "   none");
+	free(text);
+	unlink(c.path);
+
+	cap_open(&c, &eth, 4);
+	for (unsigned i = 0; i < 24; i++)
+		cap_query(&c, T0, ABUSER4, T_ANY);
+	cap_close(&c);
+	assert_int_equal(run(mission_conf, c.path, &text, err), 0);
+	assert_line(text, "rule any-abuse: matched=24 accepted=2 dropped=22 "
+			  "would-drop=0 held-down=0 total-refused=0");
+	assert_line(text, "   1 198.51.100.66/32 any-abuse 22");
+	free(text);
+	unlink(c.path);
+}
+
+/* A timestamp before the last one counts as the last one. */
+static void test_timestamps_backwards(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	static const uint64_t at[] = {0, 0, 5 * SEC, 1 * SEC, 2 * SEC};
+	char err[ERR_LEN], *text;
+	struct capture c;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	for (size_t i = 0; i < 5; i++)
+		cap_query(&c, T0 + at[i], ABUSER4, T_ANY);
+	cap_close(&c);
+	assert_int_equal(run(mission_conf, c.path, &text, err), 0);
+	assert_line(text, "time: 2024-05-01 10:00:00.000000000 .. 2024-05-01 "
+			  "10:00:05.000000000 UTC, 5.000 s, 2 timestamps out "
+			  "of order");
+	/* at 1 s and 2 s as read, the fourth would be dropped too */
+	assert_line(text, "rule any-abuse: matched=5 accepted=4 dropped=1 "
+			  "would-drop=0 held-down=0 total-refused=0");
+	free(text);
+	unlink(c.path);
+}
+
+/*
+ * The sweep ends an episode once its source has been quiet for a period,
+ * while the capture goes on, and so frees its slot: in a table of 16
+ * slots, 100 new sources after it evict 84 others, not 85.
+ */
+static void test_sweep_ends_episodes(void **state)
+{
+	static const char conf[] = "table-size 16\n"
+				   "rule any-abuse {\n"
+				   "\tqtype ANY\n"
+				   "\tlimit 2/5s\n"
+				   "}\n";
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	char err[ERR_LEN], *text, src[32];
+	struct capture c;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	for (unsigned i = 0; i < 10; i++)
+		cap_query(&c, T0, ABUSER4, T_ANY);
+	/* the clock goes on; A queries take no slot */
+	for (unsigned i = 0; i <= 16; i++)
+		cap_query(&c, T0 + i * 500 * MS, LEGIT4, T_A);
+	for (unsigned i = 1; i <= 100; i++) {
+		snprintf(src, sizeof(src), "198.18.0.%u", i);
+		cap_query(&c, T0 + 8 * SEC, src, T_ANY);
+	}
+	cap_close(&c);
+	assert_int_equal(run(conf, c.path, &text, err), 0);
+	assert_line(text, "episodes: limited=1 held=0 released=1 running=0");
+	assert_line(text, "   1 198.51.100.66/32 any-abuse 8");
+	assert_line(text, "totals: queries=127 accepted=119 dropped=8 "
+			  "malformed=0 allowed=0 evicted=84 evicted-limited=0");
+	free(text);
+	unlink(c.path);
+}
+
+/* Episodes that ended before the capture did are not running. */
+static void test_episodes_end_with_capture(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	char err[ERR_LEN], *text;
+	struct capture c;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	for (unsigned i = 0; i < 10; i++)
+		cap_query(&c, T0, ABUSER4, T_ANY);
+	for (unsigned i = 0; i < 10; i++)
+		cap_query(&c, T0, "203.0.113.7", T_ANY);
+	/* a period later: two tokens, then a drop that opens an episode */
+	for (unsigned i = 0; i < 3; i++)
+		cap_query(&c, T0 + 5 * SEC, "203.0.113.7", T_ANY);
+	cap_close(&c);
+	assert_int_equal(run(mission_conf, c.path, &text, err), 0);
+	assert_line(text, "episodes: limited=3 held=0 released=2 running=1");
+	assert_line(text, "   1 203.0.113.7/32 any-abuse 9");
+	assert_line(text, "   2 198.51.100.66/32 any-abuse 8");
+	free(text);
+	unlink(c.path);
+}
+
+/*
+ * Silences: episodes end across a gap of 3 days and across one of 30
+ * days, longer than the limiter's millisecond clock compares; a source
+ * coming back starts a new episode, not a hold-down.
+ */
+static void test_sweep_across_silence(void **state)
+{
+	static const char conf[] = "table-size 4096\n"
+				   "rule any-abuse {\n"
+				   "\tqtype ANY\n"
+				   "\tlimit 2/5s\n"
+				   "\thold-down 10m\n"
+				   "}\n";
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	static const uint64_t gaps[] = {3 * DAY, 30 * DAY};
+
+	(void)state;
+	for (size_t g = 0; g < 2; g++) {
+		char err[ERR_LEN], *text;
+		struct capture c;
+
+		cap_open(&c, &eth, 4);
+		for (unsigned i = 0; i < 10; i++)
+			cap_query(&c, T0 + i * MS, ABUSER4, T_ANY);
+		for (unsigned i = 0; i < 10; i++)
+			cap_query(&c, T0 + gaps[g] + i * MS, ABUSER4, T_ANY);
+		cap_close(&c);
+		print_message("gap: %" PRIu64 " days\n", gaps[g] / DAY);
+		assert_int_equal(run(conf, c.path, &text, err), 0);
+		assert_line(text, "rule any-abuse: matched=20 accepted=4 "
+				  "dropped=16 would-drop=0 held-down=0 "
+				  "total-refused=0");
+		assert_line(text, "episodes: limited=2 held=0 released=1 "
+				  "running=1");
+		assert_line(text, "   1 198.51.100.66/32 any-abuse 16");
+		free(text);
+		unlink(c.path);
+	}
+}
+
+/* Hold-downs count in the source's refusals and in held-down. */
+static void test_hold_down(void **state)
+{
+	static const char conf[] = "table-size 4096\n"
+				   "rule any-abuse {\n"
+				   "\tqtype ANY\n"
+				   "\tlimit 2/5s\n"
+				   "\thold-down 1m\n"
+				   "}\n";
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	char err[ERR_LEN], *text;
+	struct capture c;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	cap_mission(&c, ABUSER4, LEGIT4);
+	cap_close(&c);
+	assert_int_equal(run(conf, c.path, &text, err), 0);
+	/*
+	 * Drops from 40 ms; at 5.04 s, a whole period after the first, the
+	 * hold-down starts, and every query after it is refused: the
+	 * tokens of 2.5 s and 5 s are given, the one of 7.5 s is not.
+	 */
+	assert_line(text, "rule any-abuse: matched=500 accepted=4 dropped=496 "
+			  "would-drop=0 held-down=247 total-refused=0");
+	assert_line(text, "episodes: limited=1 held=1 released=0 running=1");
+	assert_line(text, "   1 198.51.100.66/32 any-abuse 496");
+	free(text);
+	unlink(c.path);
+}
+
+/* A cut file: an error naming it, and the report of what came before. */
+static void test_truncated(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	uint8_t ip[FRAME_MAX];
+	/* the last record: header, Ethernet, IPv4 query */
+	off_t last = 16 + 14 +
+		     (off_t)pkt_query_from(ip, ABUSER4, "big.example", T_ANY);
+	const off_t cuts[] = {10, last - 7};
+	const char *const why[] = {"captured bytes", "header bytes"};
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		char err[ERR_LEN], *text;
+		struct capture c;
+		struct stat st;
+
+		cap_open(&c, &eth, 4);
+		cap_mission(&c, ABUSER4, LEGIT4);
+		cap_close(&c);
+		assert_int_equal(stat(c.path, &st), 0);
+		assert_int_equal(truncate(c.path, st.st_size - cuts[i]), 0);
+		assert_int_equal(run(mission_conf, c.path, &text, err),
+				 -EINVAL);
+		assert_int_equal(strncmp(err, c.path, strlen(c.path)), 0);
+		assert_non_null(strstr(err, "truncated"));
+		assert_non_null(strstr(err, why[i]));
+		assert_non_null(strstr(err, "after 509 packets"));
+		assert_line(text, "packets: read=509 decided=509 skipped=0 "
+				  "(not-ip=0 outgoing=0 not-udp53=0 "
+				  "fragments=0 broken=0)");
+		assert_line(text, "rule any-abuse: matched=499 accepted=5 "
+				  "dropped=494 would-drop=0 held-down=0 "
+				  "total-refused=0");
+		assert_line(text, "   1 198.51.100.66/32 any-abuse 494");
+		assert_true(has_prefix_line(text, "stopped: after 509 packets: "
+						  "truncated"));
+		free(text);
+		unlink(c.path);
+	}
+}
+
+static void test_open_errors(void **state)
+{
+	char path[64], want[256], err[ERR_LEN], *text;
+	static const char junk[] = "not a capture, just some text\n";
+	struct capture c;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(run(mission_conf, "/nonexistent/x.pcap", &text, err),
+			 -ENOENT);
+	assert_string_equal(err, "/nonexistent/x.pcap: No such file or "
+				 "directory");
+	assert_string_equal(text, "");
+	free(text);
+
+	temp_path(path, sizeof(path));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(junk, f);
+	fclose(f);
+	assert_int_equal(run(mission_conf, path, &text, err), -EINVAL);
+	snprintf(want, sizeof(want), "%s: ", path);
+	assert_int_equal(strncmp(err, want, strlen(want)), 0);
+	assert_true(strlen(err) > strlen(want));
+	assert_string_equal(text, "");
+	free(text);
+	unlink(path);
+
+	/* 802.11 frames */
+	memset(&c, 0, sizeof(c));
+	temp_path(c.path, sizeof(c.path));
+	c.dead = pcap_open_dead(105, 65535);
+	assert_non_null(c.dead);
+	c.dump = pcap_dump_open(c.dead, c.path);
+	assert_non_null(c.dump);
+	cap_frame(&c, T0, (const uint8_t *)junk, sizeof(junk));
+	cap_close(&c);
+	assert_int_equal(run(mission_conf, c.path, &text, err), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s: unknown link type 105 (IEEE802_11); replay reads "
+		 "Ethernet, Linux cooked v1 and v2, raw IP and BSD loopback "
+		 "captures",
+		 c.path);
+	assert_string_equal(err, want);
+	assert_string_equal(text, "");
+	free(text);
+	unlink(c.path);
+}
+
+/* A report that cannot be written is an error, not a silent loss. */
+static void test_write_error(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	char cerr[CONFIG_ERR_MAX], err[ERR_LEN], want[128];
+	struct config *cfg;
+	struct capture c;
+	FILE *full;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	cap_mission(&c, ABUSER4, LEGIT4);
+	cap_close(&c);
+	cfg = config_parse("test.conf", mission_conf, strlen(mission_conf),
+			   cerr, sizeof(cerr));
+	assert_non_null(cfg);
+	full = fopen("/dev/full", "w");
+	assert_non_null(full);
+	assert_int_equal(replay_run(cfg, c.path, full, err, sizeof(err)), -EIO);
+	snprintf(want, sizeof(want), "%s: the report could not be written",
+		 c.path);
+	assert_string_equal(err, want);
+	fclose(full);
+	config_free(cfg);
+	unlink(c.path);
+}
+
+/* More sources than the list shows: the 20 most refused, in order. */
+static void test_top_twenty(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	char err[ERR_LEN], *text, src[32], line[80];
+	struct capture c;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	/* source .k sends k + 2 ANY at once: k refused */
+	for (unsigned k = 1; k <= 30; k++) {
+		snprintf(src, sizeof(src), "203.0.113.%u", k);
+		for (unsigned i = 0; i < k + 2; i++)
+			cap_query(&c, T0, src, T_ANY);
+	}
+	cap_close(&c);
+	assert_int_equal(run(mission_conf, c.path, &text, err), 0);
+	for (unsigned r = 1; r <= REPLAY_TOP; r++) {
+		snprintf(line, sizeof(line), "%4u 203.0.113.%u/32 any-abuse %u",
+			 r, 31 - r, 31 - r);
+		assert_line(text, line);
+	}
+	assert_no_line_starting(text, "  21 ");
+	assert_line(text, "episodes: limited=30 held=0 released=0 running=30");
+	free(text);
+	unlink(c.path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mission_ipv4),
+		cmocka_unit_test(test_mission_ipv6),
+		cmocka_unit_test(test_cooked_outgoing),
+		cmocka_unit_test(test_pcapng),
+		cmocka_unit_test(test_shadow_rule),
+		cmocka_unit_test(test_allow_list),
+		cmocka_unit_test(test_skipped),
+		cmocka_unit_test(test_timestamps_honoured),
+		cmocka_unit_test(test_timestamps_backwards),
+		cmocka_unit_test(test_sweep_ends_episodes),
+		cmocka_unit_test(test_episodes_end_with_capture),
+		cmocka_unit_test(test_sweep_across_silence),
+		cmocka_unit_test(test_hold_down),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_top_twenty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

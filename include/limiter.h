@@ -109,8 +109,9 @@ struct limiter *limiter_new(size_t capacity, bool shared);
 /* No-op on NULL. */
 void limiter_free(struct limiter *l);
 
-/* Number of slots, and bytes of slot memory. */
+/* Number of slots, of buckets (what a sweep counts), bytes of slots. */
 size_t limiter_capacity(const struct limiter *l);
+size_t limiter_buckets(const struct limiter *l);
 size_t limiter_bytes(const struct limiter *l);
 
 /* Replaces the hash key (tests only: a fixed key is predictable). */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dns.h"
 #include "limiter.h"
 #include "stats.h"
 
@@ -27,8 +28,13 @@ enum policy_verdict {
 struct policy_ctx {
 	struct limiter *limiter;
 	struct stats *stats;
-	/* called for each per-source transition; may be NULL */
-	void (*event)(void *arg, const struct limiter_event *ev);
+	/*
+	 * Called for each per-source transition, with the query that caused
+	 * it (its name is folded on demand, see dns_question_name()).  May
+	 * be NULL.
+	 */
+	void (*event)(void *arg, const struct limiter_event *ev,
+		      struct dns_question *q);
 	void *event_arg;
 };
 

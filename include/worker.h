@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dns.h"
 #include "limiter.h"
 #include "policy.h"
 #include "queue.h"
@@ -24,6 +25,18 @@
 
 #define WORKER_EVENTS 1024 /* ring slots, a power of two */
 #define WORKER_POLL_MS 100 /* longest sleep: stop, reload and stats latency */
+
+/*
+ * A per-source transition on its way to the log.  A source's first drop
+ * also carries the query that caused it, for the operator to see what
+ * was limited.
+ */
+struct worker_event {
+	struct limiter_event ev;
+	uint16_t qtype;
+	uint8_t name_len; /* 0: no query carried */
+	uint8_t name[DNS_NAME_MAX];
+};
 
 /* What every worker reads and the main thread writes. */
 struct worker_shared {
@@ -47,7 +60,7 @@ struct worker {
 	_Atomic uint64_t beats; /* loop turns: the watchdog's evidence */
 	_Atomic int error;	/* -errno when the loop died on its socket */
 
-	struct limiter_event ring[WORKER_EVENTS];
+	struct worker_event ring[WORKER_EVENTS];
 	_Atomic uint32_t head; /* written by the worker */
 	_Atomic uint32_t tail; /* written by the main thread */
 	_Atomic uint64_t lost; /* events dropped on a full ring */
@@ -74,7 +87,7 @@ int worker_start(struct worker *w);
 void worker_finish(struct worker *w);
 
 /* Main thread: takes the oldest event.  Returns false when empty. */
-bool worker_pop_event(struct worker *w, struct limiter_event *ev);
+bool worker_pop_event(struct worker *w, struct worker_event *ev);
 
 /*
  * One turn of the loop, without the poll: picks up a new policy and

@@ -767,7 +767,7 @@ static int parse_qtype(struct parser *p, const char *s, uint16_t *out)
 }
 
 /* The name of a type as the file writes it: ldns's where it reads back. */
-static void qtype_text(uint16_t t, char *buf, size_t buflen)
+void config_qtype_text(uint16_t t, char *buf, size_t buflen)
 {
 	const ldns_rr_descriptor *d = ldns_rr_descript(t);
 
@@ -797,7 +797,7 @@ static int set_qtypes(struct parser *p, char **arg, int narg)
 		for (size_t j = 0; j < r->nqtypes; j++) {
 			if (r->qtypes[j] != t)
 				continue;
-			qtype_text(t, prev, sizeof(prev));
+			config_qtype_text(t, prev, sizeof(prev));
 			return fail(p, "qtype: '%s' repeats %s",
 				    quote(p, 0, arg[i]), prev);
 		}
@@ -1530,7 +1530,7 @@ static void print_key(const struct config *cfg, const struct key *k,
 		}
 		fprintf(out, "\t%-*s", w, k->name);
 		for (size_t i = 0; i < r->nqtypes; i++) {
-			qtype_text(r->qtypes[i], d, sizeof(d));
+			config_qtype_text(r->qtypes[i], d, sizeof(d));
 			fprintf(out, " %s", d);
 		}
 		fputc('\n', out);
@@ -1599,7 +1599,7 @@ void config_rule_summary(const struct config_rule *r, char *buf, size_t buflen)
 	if (r->nqtypes > 0)
 		add(&t, " qtype");
 	for (size_t i = 0; i < r->nqtypes; i++) {
-		qtype_text(r->qtypes[i], d, sizeof(d));
+		config_qtype_text(r->qtypes[i], d, sizeof(d));
 		add(&t, " %s", d);
 	}
 	if (r->nqnames > 0)

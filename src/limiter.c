@@ -335,6 +335,11 @@ size_t limiter_capacity(const struct limiter *l)
 	return l->nbuckets * BUCKET_SLOTS;
 }
 
+size_t limiter_buckets(const struct limiter *l)
+{
+	return l->nbuckets;
+}
+
 size_t limiter_bytes(const struct limiter *l)
 {
 	return l->nbuckets * sizeof(struct bucket);

@@ -145,11 +145,17 @@ static void log_policy(const struct daemon *d, const char *what)
 	log_info("%s", buf);
 }
 
-static void log_event(struct daemon *d, const struct limiter_event *ev,
+/*
+ * One per-source line, within the log budget.  we carries the query of a
+ * first drop; its name is escaped (dns_name_to_text): it is whatever the
+ * client sent.
+ */
+static void log_event(struct daemon *d, const struct worker_event *we,
 		      uint64_t now)
 {
+	const struct limiter_event *ev = &we->ev;
 	const struct config_rule *r = policy_rule_by_id(current(d), ev->rule);
-	char src[64], dur[32];
+	char src[64], dur[32], qname[4 * DNS_NAME_MAX + 8], qtype[16];
 
 	if (r == NULL)
 		return; /* the rule is gone since */
@@ -161,11 +167,16 @@ static void log_event(struct daemon *d, const struct limiter_event *ev,
 			   sizeof(src));
 	switch (ev->kind) {
 	case LIMITER_EV_LIMITED:
-		log_info("limited: rule %s source %s exceeds %" PRIu32 "/%s",
-			 r->name, src, r->limit_n,
-			 (config_duration_text(r->limit_period, dur,
-					       sizeof(dur)),
-			  dur));
+		config_duration_text(r->limit_period, dur, sizeof(dur));
+		if (we->name_len == 0 ||
+		    dns_name_to_text(we->name, we->name_len, qname,
+				     sizeof(qname)) < 0)
+			snprintf(qname, sizeof(qname), "?");
+		config_qtype_text(we->qtype, qtype, sizeof(qtype));
+		log_info("limited: rule %s source %s exceeds %" PRIu32 "/%s "
+			 "(%s "
+			 "%s)",
+			 r->name, src, r->limit_n, dur, qtype, qname);
 		break;
 	case LIMITER_EV_HELD:
 		config_duration_text(ev->hold, dur, sizeof(dur));
@@ -186,8 +197,9 @@ static void log_event(struct daemon *d, const struct limiter_event *ev,
 static void on_released(void *arg, const struct limiter_event *ev)
 {
 	struct daemon *d = arg;
+	struct worker_event we = {.ev = *ev};
 
-	log_event(d, ev, monotonic_ns());
+	log_event(d, &we, monotonic_ns());
 }
 
 /* Sums the workers' counters into *sum and lends the reports a view. */
@@ -444,8 +456,8 @@ static void tick(struct daemon *d)
 {
 	uint64_t now = monotonic_ns();
 	uint64_t beats[NOTIFY_WORKERS_MAX];
-	size_t count = limiter_capacity(d->shared.limiter) / 2;
-	struct limiter_event ev;
+	size_t count = limiter_buckets(d->shared.limiter);
+	struct worker_event ev;
 
 	for (size_t i = 0; i < d->nworkers; i++) {
 		while (worker_pop_event(&d->workers[i], &ev))
@@ -651,7 +663,7 @@ static void run(struct daemon *d)
 
 static void stop(struct daemon *d)
 {
-	struct limiter_event ev;
+	struct worker_event ev;
 
 	notify_send("STOPPING=1");
 	control_close(d->control);

@@ -375,7 +375,7 @@ static enum policy_verdict walk_rules(const struct policy *p,
 		v = limiter_check(ctx->limiter, &r->lim, family, key, now,
 				  &ctx->stats->table, ev, &nev);
 		for (int e = 0; e < nev && ctx->event != NULL; e++)
-			ctx->event(ctx->event_arg, &ev[e]);
+			ctx->event(ctx->event_arg, &ev[e], q);
 		if (v == LIMITER_PASS) {
 			n[STATS_R_ACCEPTED]++;
 			if (c->action == CONFIG_ACTION_DROP)

@@ -342,6 +342,14 @@ static void on_event(void *arg, const struct limiter_event *ev)
 	}
 }
 
+/* The same from policy_decide, which also lends the query. */
+static void on_query_event(void *arg, const struct limiter_event *ev,
+			   struct dns_question *q)
+{
+	(void)q;
+	on_event(arg, ev);
+}
+
 /* An episode still running when the capture ends. */
 static void on_entry(void *arg, const struct limiter_entry *e)
 {
@@ -494,15 +502,14 @@ static struct replay *replay_new(const struct config *cfg, const char *name,
 	r->limiter = limiter_new(cfg->table_size, false);
 	if (r->limiter == NULL)
 		goto fail;
-	r->sweep_chunk =
-		limiter_capacity(r->limiter) / 2 / SWEEP_PASS_TICKS + 1;
+	r->sweep_chunk = limiter_buckets(r->limiter) / SWEEP_PASS_TICKS + 1;
 	if (tally_grow(r) < 0) {
 		errno = ENOMEM;
 		goto fail;
 	}
 	r->ctx.limiter = r->limiter;
 	r->ctx.stats = &r->stats;
-	r->ctx.event = on_event;
+	r->ctx.event = on_query_event;
 	r->ctx.event_arg = r;
 	return r;
 

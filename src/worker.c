@@ -19,8 +19,10 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void push_event(void *arg, const struct limiter_event *ev)
+static void push_event(void *arg, const struct limiter_event *ev,
+		       struct dns_question *q)
 {
+	struct worker_event *we;
 	struct worker *w = arg;
 	uint32_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
 	uint32_t tail = atomic_load_explicit(&w->tail, memory_order_acquire);
@@ -33,11 +35,19 @@ static void push_event(void *arg, const struct limiter_event *ev)
 			memory_order_relaxed);
 		return;
 	}
-	w->ring[head % WORKER_EVENTS] = *ev;
+	we = &w->ring[head % WORKER_EVENTS];
+	we->ev = *ev;
+	we->name_len = 0;
+	/* only first drops: they are the rare ones (an episode each) */
+	if (q != NULL && ev->kind == LIMITER_EV_LIMITED) {
+		we->qtype = q->qtype;
+		we->name_len = q->name_len;
+		memcpy(we->name, dns_question_name(q), q->name_len);
+	}
 	atomic_store_explicit(&w->head, head + 1, memory_order_release);
 }
 
-bool worker_pop_event(struct worker *w, struct limiter_event *ev)
+bool worker_pop_event(struct worker *w, struct worker_event *ev)
 {
 	uint32_t tail = atomic_load_explicit(&w->tail, memory_order_relaxed);
 	uint32_t head = atomic_load_explicit(&w->head, memory_order_acquire);

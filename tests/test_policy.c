@@ -37,9 +37,12 @@ struct fixture {
 	unsigned events[3];
 };
 
-static void count_event(void *arg, const struct limiter_event *ev)
+static void count_event(void *arg, const struct limiter_event *ev,
+			struct dns_question *q)
 {
 	struct fixture *f = arg;
+
+	assert_non_null(q);
 
 	f->events[ev->kind]++;
 }

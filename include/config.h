@@ -81,6 +81,7 @@ struct config {
 	/* need a restart */
 	uint16_t queue_first, queue_last; /* at most CONFIG_QUEUES_MAX */
 	uint32_t queue_maxlen;		  /* packets the kernel may hold */
+	uint32_t queue_rcvbuf;		  /* socket buffer bytes; 0: sized */
 	size_t table_size;		  /* tracked sources */
 	bool fail_open;			  /* queue full: accept (yes) */
 	char *user;			  /* drop privileges to it; or NULL */

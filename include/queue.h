@@ -31,6 +31,7 @@ struct queue_params {
 	uint16_t num;
 	uint32_t maxlen;     /* packets the kernel may hold for us */
 	uint32_t copy_range; /* bytes of each packet copied to us */
+	uint32_t rcvbuf;     /* socket receive buffer; 0: sized to maxlen */
 	bool fail_open;	     /* queue full: the kernel accepts (else drops) */
 };
 

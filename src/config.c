@@ -59,6 +59,7 @@ enum key_type {
 enum key_id {
 	K_QUEUE,
 	K_QUEUE_MAXLEN,
+	K_QUEUE_RCVBUF,
 	K_TABLE_SIZE,
 	K_FAIL_OPEN,
 	K_USER,
@@ -145,6 +146,10 @@ static const struct key keys[K_COUNT] = {
 			       "as 0-3"},
 	[K_QUEUE_MAXLEN] = {"queue-maxlen", KT_UINT, GLOBAL(queue_maxlen),
 			    .min = 16, .max = 1048576, .expect = "16..1048576"},
+	[K_QUEUE_RCVBUF] = {"queue-rcvbuf", KT_UINT, GLOBAL(queue_rcvbuf),
+			    .min = 0, .max = 2147483647u,
+			    .expect = "0 (sized to the queue) or bytes up to "
+				      "2147483647"},
 	[K_TABLE_SIZE] = {"table-size", KT_UINT, GLOBAL(table_size), .min = 16,
 			  .max = 2147483648u, .expect = "16..2147483648"},
 	[K_FAIL_OPEN] = {"fail-open", KT_WORD, GLOBAL(fail_open),

@@ -355,8 +355,9 @@ static void keep_restart_settings(const struct config *old, struct config *cfg)
 	if (old->queue_first != cfg->queue_first ||
 	    old->queue_last != cfg->queue_last)
 		changed = "queue";
-	else if (old->queue_maxlen != cfg->queue_maxlen)
-		changed = "queue-maxlen";
+	else if (old->queue_maxlen != cfg->queue_maxlen ||
+		 old->queue_rcvbuf != cfg->queue_rcvbuf)
+		changed = "queue-maxlen or queue-rcvbuf";
 	else if (old->table_size != cfg->table_size)
 		changed = "table-size";
 	else if (old->fail_open != cfg->fail_open)
@@ -368,6 +369,7 @@ static void keep_restart_settings(const struct config *old, struct config *cfg)
 	cfg->queue_first = old->queue_first;
 	cfg->queue_last = old->queue_last;
 	cfg->queue_maxlen = old->queue_maxlen;
+	cfg->queue_rcvbuf = old->queue_rcvbuf;
 	cfg->table_size = old->table_size;
 	cfg->fail_open = old->fail_open;
 }
@@ -526,6 +528,7 @@ static void open_queues(struct daemon *d)
 		struct queue_params qp = {
 			.num = (uint16_t)(c->queue_first + i),
 			.maxlen = c->queue_maxlen,
+			.rcvbuf = c->queue_rcvbuf,
 			.copy_range = QUEUE_COPY_RANGE,
 			.fail_open = c->fail_open,
 		};

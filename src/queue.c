@@ -367,9 +367,10 @@ static int configure(struct queue *q, const struct queue_params *qp)
 	return config_ack(q, nlh);
 }
 
-static int size_rcvbuf(int fd, uint32_t maxlen)
+static int size_rcvbuf(int fd, uint32_t maxlen, uint32_t bytes)
 {
-	uint64_t want = (uint64_t)maxlen * RCVBUF_PER_PACKET;
+	uint64_t want = bytes > 0 ? bytes
+				  : (uint64_t)maxlen * RCVBUF_PER_PACKET;
 	int v = want > INT32_MAX ? INT32_MAX : (int)want;
 
 	/* FORCE passes rmem_max; it needs CAP_NET_ADMIN, which we hold */
@@ -396,7 +397,7 @@ struct queue *queue_open(const struct queue_params *qp)
 	if (q == NULL)
 		goto fail;
 	q->nl = nl;
-	rc = size_rcvbuf(q->fd, qp->maxlen);
+	rc = size_rcvbuf(q->fd, qp->maxlen, qp->rcvbuf);
 	if (rc == 0)
 		rc = configure(q, qp);
 	if (rc < 0) {

@@ -302,7 +302,8 @@ static void test_keys_errors(void **state)
 	(void)state;
 	expect_err("\n\nfoo 1\n", "t.conf:3: unknown setting 'foo'; expected "
 				  "one of queue, "
-				  "queue-maxlen, table-size, fail-open, user, "
+				  "queue-maxlen, queue-rcvbuf, table-size, "
+				  "fail-open, user, "
 				  "control-socket, "
 				  "stats-interval, report-interval, "
 				  "report-top, "
@@ -354,7 +355,8 @@ static void test_keys_errors(void **state)
 				 "'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
 				 "kkkk"
 				 "...'; expected one of queue, queue-maxlen, "
-				 "table-size, fail-open, user, control-socket, "
+				 "queue-rcvbuf, table-size, fail-open, user, "
+				 "control-socket, "
 				 "stats-interval, report-interval, report-top, "
 				 "syslog-facility, malformed, fragments, "
 				 "log-limit, log-truncate, prometheus-file, "
@@ -1344,6 +1346,7 @@ static void test_print_text(void **state)
 			       "included\n"
 			       "queue           0-3\n"
 			       "queue-maxlen    4096\n"
+			       "queue-rcvbuf    0\n"
 			       "table-size      1048576\n"
 			       "fail-open       yes\n"
 			       "# user (unset)\n"
@@ -1464,7 +1467,8 @@ static void test_load(void **state)
 	assert_null(config_load(path, err, sizeof(err)));
 	assert_true(asprintf(&msg,
 			     "%s:6: unknown setting 'foo'; expected one "
-			     "of queue, queue-maxlen, table-size, "
+			     "of queue, queue-maxlen, queue-rcvbuf, "
+			     "table-size, "
 			     "fail-open, user, control-socket, "
 			     "stats-interval, report-interval, "
 			     "report-top, syslog-facility, malformed, "

@@ -5,11 +5,11 @@
  * Layout: buckets of 128 bytes (two adjacent cache lines) hold four
  * 32-byte slots.  A key (source prefix, rule, family) hashes once with
  * SipHash-1-3; the low and high halves of the hash pick its two candidate
- * buckets, and a new key goes to the one with more free slots.  With two
- * 2-slot buckets a table begins to evict live sources at a few percent of
- * load and holds about 85% of its slots; two 4-slot buckets hold well over
- * 90% before the first live eviction.  An attacker who does not know the
- * hash key cannot crowd one bucket.
+ * buckets, and a new key goes to the one with more free slots.  Given as
+ * many live sources as slots, two 2-slot buckets kept about 85% of them;
+ * two 4-slot buckets keep 92% (the first live eviction comes near half
+ * load, a few percent of inserts evict by 90%).  An attacker who does not
+ * know the hash key cannot crowd one bucket.
  *
  * Each slot is a GCRA cell (tat, "theoretical arrival time") plus the state
  * of its limited episode: when it began, when it will end if the drops

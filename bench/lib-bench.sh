@@ -1,0 +1,231 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are for bench/run.sh
+#
+# Helpers of bench/run.sh, on top of tests/integration/lib.sh (source that
+# first): CPU accounting, the queue readers under comparison, the rule
+# sets under comparison, the load generators.  Every process started here
+# is tracked, so that lib.sh's cleanup stops it even after a failure.
+
+NFQ_ACCEPT=$BUILD/bench/nfq_accept
+DECIDE=$BUILD/bench/decide
+
+# The CPU the resolver and the queue reader share, and the one the load
+# generators use.
+SRV_CPU=${SRV_CPU:-1}
+GEN_CPU=${GEN_CPU:-0}
+
+READER_KIND=
+READER_PID=
+READER_LINE=
+
+# CPU time in ns of every thread of PID: field 1 of each
+# /proc/PID/task/*/schedstat, summed.
+cpu_ns() {
+	local f t s=0
+
+	for f in /proc/"$1"/task/*/schedstat; do
+		t=
+		read -r t _ <"$f" 2>/dev/null || true
+		[ -n "$t" ] && s=$((s + t))
+	done
+	echo "$s"
+}
+
+# CPU time in ns of the threads of PID other than the main thread.
+cpu_ns_workers() {
+	local f t s=0
+
+	for f in /proc/"$1"/task/*/schedstat; do
+		[ "$f" = "/proc/$1/task/$1/schedstat" ] && continue
+		t=
+		read -r t _ <"$f" 2>/dev/null || true
+		[ -n "$t" ] && s=$((s + t))
+	done
+	echo "$s"
+}
+
+# A / B with D decimals ("-" when B is 0 or either is not a number).
+ratio() {
+	awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN {
+		if (a !~ /^-?[0-9.]+$/ || b !~ /^-?[0-9.]+$/ || b + 0 == 0)
+			print "-"
+		else
+			printf "%.*f\n", d, a / b }'
+}
+
+# The value of KEY in a line of key=value pairs, or "-".
+kvd() {
+	kv "$1" "$2" 2>/dev/null || echo -
+}
+
+# Runs a command in the client namespace on the generators' CPU.
+gen() {
+	cli taskset -c "$GEN_CPU" "$@"
+}
+
+# --- Rule sets --------------------------------------------------------------
+
+# Removes every rule of the server namespace's INPUT chain and dnsrl's
+# chain (the namespace is the run's own: nothing else is there).
+rules_clear() {
+	local ipt
+
+	for ipt in iptables ip6tables; do
+		srv "$ipt" -w -F INPUT
+		if srv "$ipt" -w -nL DNSRL >/dev/null 2>&1; then
+			srv "$ipt" -w -F DNSRL
+			srv "$ipt" -w -X DNSRL
+		fi
+	done
+}
+
+# The in-kernel recipe of the blog, written properly: an ANY query (qtype
+# 255, class IN, right after the name's terminating zero label) is found
+# by a string match from the start of the question (offset 40 = 20 IPv4 +
+# 8 UDP + 12 DNS header; 60 over IPv6); up to 2 per 5 s per source
+# address pass (hashlimit rates are per second or minute: 24/minute with a
+# burst of 2), the rest is dropped.  HASHLIMIT_OPTS adds options such as
+# --hashlimit-htable-size / --hashlimit-htable-max (defaults: see
+# BENCHMARKS.md).
+ANY_HEX='|0000ff0001|'
+HASHLIMIT_OPTS=${HASHLIMIT_OPTS:-}
+rules_hashlimit() {
+	local ipt from
+
+	for ipt in iptables ip6tables; do
+		from=40
+		[ "$ipt" = ip6tables ] && from=60
+		# shellcheck disable=SC2086 # HASHLIMIT_OPTS is a word list
+		srv "$ipt" -w -A INPUT -p udp --dport 53 \
+			-m string --algo bm --from "$from" \
+			--hex-string "$ANY_HEX" \
+			-m hashlimit --hashlimit-name dnsany \
+			--hashlimit-mode srcip --hashlimit-upto 24/minute \
+			--hashlimit-burst 2 $HASHLIMIT_OPTS \
+			-m comment --comment bench-any-ok -j ACCEPT
+		srv "$ipt" -w -A INPUT -p udp --dport 53 \
+			-m string --algo bm --from "$from" \
+			--hex-string "$ANY_HEX" \
+			-m comment --comment bench-any-drop -j DROP
+	done
+}
+
+# The blog's `recent` recipe: every ANY query is recorded per source; a
+# source with 3 or more in the last 5 s is dropped (2 per 5 s pass).
+rules_recent() {
+	local ipt from
+
+	for ipt in iptables ip6tables; do
+		from=40
+		[ "$ipt" = ip6tables ] && from=60
+		srv "$ipt" -w -A INPUT -p udp --dport 53 \
+			-m string --algo bm --from "$from" \
+			--hex-string "$ANY_HEX" \
+			-m recent --set --name dnsany \
+			-m comment --comment bench-any-seen
+		srv "$ipt" -w -A INPUT -p udp --dport 53 \
+			-m string --algo bm --from "$from" \
+			--hex-string "$ANY_HEX" \
+			-m recent --name dnsany --rcheck --seconds 5 \
+			--hitcount 3 -m comment --comment bench-any-drop -j DROP
+	done
+}
+
+# --- Queue readers ------------------------------------------------------------
+
+# Waits up to 5 s until queue 0 of the server namespace has a reader bound.
+queue_bound_wait() {
+	local i
+
+	for ((i = 0; i < 50; i++)); do
+		# shellcheck disable=SC2016 # an awk program
+		if srv awk '$1 == 0 && $2 != 0 { f = 1 } END { exit !f }' \
+			/proc/net/netfilter/nfnetlink_queue 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	_err "no reader bound to queue 0"
+	return 1
+}
+
+# Starts the queue reader of KIND (bare or dnsrl [CONF]) on the
+# resolver's CPU, sets READER_PID.  The rules of the kind must be in
+# place.
+reader_start() {
+	READER_KIND=$1
+	READER_LINE=
+	case $1 in
+	bare)
+		ip netns exec "$SRV_NS" setpriv --pdeathsig TERM \
+			taskset -c "$SRV_CPU" "$NFQ_ACCEPT" 0 \
+			>"$RUN_DIR/nfq_accept.out" 2>&1 &
+		READER_PID=$!
+		track_pid "$READER_PID"
+		;;
+	dnsrl)
+		dnsrl_start "$2"
+		READER_PID=$DAEMON_PID
+		taskset -a -p -c "$SRV_CPU" "$READER_PID" >/dev/null
+		;;
+	*)
+		_err "reader_start: unknown kind $1"
+		return 1
+		;;
+	esac
+	queue_bound_wait
+}
+
+# Stops the reader and sets READER_LINE: "packets=N verdicts=N id-gaps=N"
+# and, for dnsrl, its whole final counters line.
+reader_stop() {
+	local pid=$READER_PID i
+
+	case $READER_KIND in
+	bare)
+		kill -TERM "$pid"
+		wait "$pid" || true
+		untrack_pid "$pid"
+		READER_LINE=$(grep -m1 '^packets=' "$RUN_DIR/nfq_accept.out" || true)
+		;;
+	dnsrl)
+		daemon_stop TERM || _err "dnsrl exit status $?"
+		for ((i = 0; i < 50; i++)); do
+			READER_LINE=$(grep -m1 -E "dnsrl\[$pid\]: stats \(final\): " \
+				"$SYSLOG_FILE" || true)
+			[ -n "$READER_LINE" ] && break
+			sleep 0.1
+		done
+		;;
+	esac
+	READER_PID=
+	[ -n "$READER_LINE" ] || {
+		_err "no final counters from the $READER_KIND reader"
+		READER_LINE="packets=- verdicts=-"
+	}
+}
+
+# Packets counted by the INPUT rules carrying COMMENT, IPv4 and IPv6.
+comment_packets() {
+	rule_packets all "$1"
+}
+
+# --- Load -------------------------------------------------------------------
+
+# A dnsperf query file: names Unbound answers at once from its own data
+# (the auth zone, and NXDOMAIN for names outside it), mostly A and AAAA.
+dnsperf_queries() {
+	local i
+
+	for ((i = 0; i < 100; i++)); do
+		echo "www.big.example A"
+		echo "www.big.example AAAA"
+		echo "ns.big.example A"
+		echo "ns.big.example AAAA"
+		echo "host$i.example.com A"
+		echo "host$i.example.org AAAA"
+		echo "www.big.example MX"
+		echo "$i.100.51.198.in-addr.arpa PTR"
+	done
+}

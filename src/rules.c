@@ -7,8 +7,7 @@
 
 /*
  * The prefilter rule of a family, or a comment saying why there is none.
- * The bytecode is written as one shell word ('+' between the numbers of
- * an instruction), so the line needs no quoting.
+ * The bytecode is quoted the way iptables -S writes it back.
  */
 static void print_prefilter(const struct config *cfg, int family,
 			    const char *cmd, FILE *out)
@@ -24,7 +23,7 @@ static void print_prefilter(const struct config *cfg, int family,
 			family == AF_INET ? "IPv4" : "IPv6", why);
 		return;
 	}
-	if (prefilter_bytecode_text(&p, '+', text, sizeof(text)) < 0) {
+	if (prefilter_bytecode_text(&p, ' ', text, sizeof(text)) < 0) {
 		fprintf(out, "# No %s prefilter: its text does not fit.\n",
 			family == AF_INET ? "IPv4" : "IPv6");
 		return;
@@ -35,7 +34,8 @@ static void print_prefilter(const struct config *cfg, int family,
 		"# up to %u labels whose type no rule names.\n",
 		family == AF_INET ? "IPv4" : "IPv6", p.len, p.labels);
 	fprintf(out,
-		"%s -A %s -p udp --dport 53 -m bpf --bytecode %s -j ACCEPT\n",
+		"%s -A %s -p udp --dport 53 -m bpf --bytecode \"%s\" -j "
+		"ACCEPT\n",
 		cmd, RULES_CHAIN, text);
 }
 

@@ -1019,6 +1019,15 @@ static void test_describe(void **state)
 	assert_string_equal(small, "prefilter: IPv4 61 ");
 }
 
+static size_t count_char(const char *s, char c)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == c;
+	return n;
+}
+
 /* Reads --bytecode text the way iptables' libxt_bpf does. */
 static size_t parse_bytecode(const char *s, struct sock_filter *out, size_t max)
 {
@@ -1156,24 +1165,28 @@ static void test_rules_print(void **state)
 	for (int fam = 0; fam < 2; fam++) {
 		assert_int_equal(
 			prefilter_bytecode_text(&pols[POL_MISSION].prog[fam],
-						'+', text, sizeof(text)),
+						' ', text, sizeof(text)),
 			0);
 		snprintf(want, sizeof(want),
-			 "\n%s -A DNSRL -p udp --dport 53 -m bpf --bytecode %s "
+			 "\n%s -A DNSRL -p udp --dport 53 -m bpf --bytecode "
+			 "\"%s\" "
 			 "-j ACCEPT\n%s -A DNSRL -p udp --dport 53 -j NFQUEUE "
 			 "--queue-num 0 --queue-bypass\n",
 			 fam ? "ip6tables" : "iptables", text,
 			 fam ? "ip6tables" : "iptables");
 		assert_non_null(strstr(out, want));
 	}
-	/* every command one line of plain words, after the chain exists */
+	/* every command one line of plain words (the bytecode quoted),
+	 * after the chain exists */
 	for (line = strtok_r(out, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] == '#')
 			continue;
 		assert_true(strncmp(line, "iptables ", 9) == 0 ||
 			    strncmp(line, "ip6tables ", 10) == 0);
-		assert_null(strpbrk(line, "\t\"'\\$`;|&<>(){}*?"));
+		assert_null(strpbrk(line, "\t'\\$`;|&<>(){}*?"));
+		assert_int_equal(count_char(line, '"'),
+				 strstr(line, "--bytecode") != NULL ? 2 : 0);
 		if (strstr(line, "-m bpf") != NULL) {
 			bpf++;
 			assert_non_null(strstr(prev, " -N DNSRL"));

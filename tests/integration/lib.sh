@@ -629,7 +629,7 @@ hex_name() {
 
 	for l in $1; do
 		[ -n "$l" ] || continue
-		out+=$(printf '%02x' "${#l}")$(printf '%s' "$l" | od -An -tx1 | tr -d ' \n')
+		out+=$(printf '%02x' "${#l}")$(printf '%s' "$l" | od -An -v -tx1 | tr -d ' \n')
 	done
 	echo "${out}00"
 }
@@ -661,4 +661,302 @@ hex_ip6_packet() {
 # An IPv6 fragment header: NEXT_HEADER OFFSET(8-octet units) MORE(0|1) ID.
 hex_frag6() {
 	printf '%02x00%04x%08x\n' "$1" "$((($2 << 3) | $3))" "$4"
+}
+
+# --- The daemon under test -------------------------------------------------
+#
+#	dnsrl_require			# the daemon and the tools are built
+#	dnsrl_conf "$conf" <<EOF ...	# shared settings, then the test's rules
+#	dnsrl_env "$conf"		# namespaces, Unbound, syslog, the
+#					# printed rules, the daemon
+#	dnsrl_usr1 any-abuse		# counters: STATS_LINE, QUEUE_LINE
+#	kv dropped "$(dnsrl_rule_stats any-abuse)"	# and the rules'
+#	dnsrl_finish			# SIGTERM, exit 0, no sanitizer report
+#
+# The daemon runs in the foreground (-f), so its log also goes to its
+# stderr, which daemon_start keeps in $RUN_DIR/daemon.out together with any
+# ASan or UBSan report.
+
+STATS_LINE=
+QUEUE_LINE=
+STATS_CHUNK=
+# A name of 14 labels.  The printed rules' prefilter (an xt_bpf program of
+# at most 64 instructions, 6 a label) follows at most 10 labels and queues
+# the rest: a query for this name always reaches the daemon, whatever its
+# type.  Unbound answers it NXDOMAIN.
+QUEUED_NAME=q1.q2.q3.q4.q5.q6.q7.q8.q9.q10.q11.www.big.example
+
+dnsrl_require() {
+	local f
+
+	for f in "$DNSRL" "$QGEN" "$LOGSINK"; do
+		if [ ! -x "$f" ]; then
+			_err "$f missing: run make B=$B all tools"
+			return 1
+		fi
+	done
+}
+
+# Writes FILE: the settings every test shares (one queue, a small table,
+# counters only on SIGUSR1), then what comes on stdin.
+dnsrl_conf() {
+	{
+		printf '%s\n' 'queue 0' 'table-size 65536' 'stats-interval 0' \
+			'syslog-facility daemon'
+		cat
+	} >"$1"
+}
+
+# Runs, in the server namespace, the iptables and ip6tables commands that
+# `dnsrl --print-rules -c CONF` prints, so that the tests run behind the
+# very rules operators are told to install.  -w is added: another run may
+# hold the xtables lock for a moment.  DNSRL_TEST_OMIT_NFQUEUE=1 leaves the
+# NFQUEUE rules out (the chain stays, empty): every daemon test must then
+# fail, which shows that its checks depend on the daemon seeing traffic.
+dnsrl_rules_install() {
+	local conf=$1 out line n=0
+	local -a w
+
+	out=$("$DNSRL" --print-rules -c "$conf") || {
+		_err "dnsrl --print-rules -c $conf failed"
+		return 1
+	}
+	while IFS= read -r line; do
+		case $line in
+		'' | '#'*) continue ;;
+		esac
+		# the printed line is shell (a quoted bytecode): split it so
+		eval "w=($line)"
+		case ${w[0]} in
+		iptables | ip6tables) ;;
+		*)
+			_err "--print-rules printed an unexpected line: $line"
+			return 1
+			;;
+		esac
+		if [ "${DNSRL_TEST_OMIT_NFQUEUE:-0}" = 1 ] &&
+			[[ $line == *" -j NFQUEUE "* ]]; then
+			_err "DNSRL_TEST_OMIT_NFQUEUE=1: not running: $line"
+			continue
+		fi
+		srv "${w[0]}" -w "${w[@]:1}" || {
+			_err "printed rule failed: $line"
+			return 1
+		}
+		n=$((n + 1))
+	done <<<"$out"
+	if [ "$n" = 0 ]; then
+		_err "--print-rules printed no rule"
+		return 1
+	fi
+}
+
+# Runs the removal commands `dnsrl --print-rules -c CONF` prints (its
+# "# To remove:" comment lines), in the server namespace: the chain and
+# the jump to it go, so that rules for another configuration can follow.
+dnsrl_rules_remove() {
+	local line cmd n=0
+	local -a w
+
+	while IFS= read -r line; do
+		line=${line#"#   "}
+		while IFS= read -r cmd; do
+			read -ra w <<<"$cmd"
+			[ "${#w[@]}" -gt 0 ] || continue
+			srv "${w[0]}" -w "${w[@]:1}" || {
+				_err "printed removal failed: $cmd"
+				return 1
+			}
+			n=$((n + 1))
+		done < <(tr ';' '\n' <<<"$line")
+	done < <("$DNSRL" --print-rules -c "$1" |
+		sed -n '/^# To remove:$/,$p' | grep -E '^#   ip6?tables ')
+	if [ "$n" = 0 ]; then
+		_err "--print-rules printed no removal command"
+		return 1
+	fi
+}
+
+# Whether `dnsrl --print-rules -c CONF` prints a prefilter (bpf) rule for
+# FAMILY 4 or 6.
+dnsrl_has_prefilter() {
+	local cmd=iptables
+
+	[ "$2" = 6 ] && cmd=ip6tables
+	"$DNSRL" --print-rules -c "$1" |
+		grep -qE "^$cmd -A DNSRL .* -m bpf --bytecode \"[^\"]+\" -j ACCEPT$"
+}
+
+# Packets counted by the prefilter (the bpf ACCEPT rules of the DNSRL
+# chain), for FAMILY 4, 6 or all (default).
+dnsrl_prefilter_packets() {
+	local fam=${1:-all} n=0 ipt c
+
+	case $fam in
+	4) set -- iptables ;;
+	6) set -- ip6tables ;;
+	*) set -- iptables ip6tables ;;
+	esac
+	for ipt in "$@"; do
+		c=$(srv "$ipt" -w -vnxL DNSRL |
+			awk '$3 == "ACCEPT" { s += $1 } END { print s + 0 }')
+		n=$((n + c))
+	done
+	echo "$n"
+}
+
+# Packets counted by the NFQUEUE rules of the DNSRL chain (what
+# --print-rules makes), for FAMILY 4, 6 or all (default).
+dnsrl_rule_packets() {
+	local fam=${1:-all} n=0 ipt c
+
+	case $fam in
+	4) set -- iptables ;;
+	6) set -- ip6tables ;;
+	*) set -- iptables ip6tables ;;
+	esac
+	for ipt in "$@"; do
+		c=$(srv "$ipt" -w -vnxL DNSRL |
+			awk '$3 == "NFQUEUE" { s += $1 } END { print s + 0 }')
+		n=$((n + c))
+	done
+	echo "$n"
+}
+
+# Starts the daemon with CONF in the server namespace (foreground, syslog to
+# the run's logsink) and waits up to 10 s for its start line.  The
+# configuration is checked with -t first, so that a mistake in a test's
+# file says so.
+dnsrl_start() {
+	local conf=$1 i
+
+	"$DNSRL" -t -c "$conf" >/dev/null || {
+		_err "dnsrl -t -c $conf refused the configuration"
+		return 1
+	}
+	daemon_start "$DNSRL" -f -c "$conf"
+	for ((i = 0; i < 100; i++)); do
+		if [ "$(log_count "dnsrl\[$DAEMON_PID\]: dnsrl [^ ]+ started: ")" != 0 ]; then
+			return 0
+		fi
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	_err "dnsrl did not start: $(tail -n 5 "$RUN_DIR/daemon.out" 2>/dev/null)"
+	return 1
+}
+
+# The usual start of a test: namespaces, Unbound, the syslog listener, the
+# printed rules and the daemon with CONF.
+dnsrl_env() {
+	dnsrl_require
+	ns_setup
+	unbound_start
+	syslog_start
+	dnsrl_rules_install "$1"
+	dnsrl_start "$1"
+}
+
+# Ends the test when the daemon is gone: one FAIL line with its exit
+# status, the end of its stderr (its log, or a crash report), the
+# sanitizer check, and finish's summary.  Returns when it runs.
+dnsrl_alive_or_finish() {
+	local st=0
+
+	kill -0 "$DAEMON_PID" 2>/dev/null && return 0
+	wait "$DAEMON_PID" 2>/dev/null || st=$?
+	untrack_pid "$DAEMON_PID"
+	_fail "daemon $DAEMON_PID is gone, exit status $st" \
+		"(over 128: killed by signal $((st > 128 ? st - 128 : 0)))"
+	echo "     --- the end of its stderr ($RUN_DIR/daemon.out):"
+	tail -n 20 "$RUN_DIR/daemon.out" 2>/dev/null | sed 's/^/     /'
+	DAEMON_PID=
+	dnsrl_assert_clean
+	finish
+}
+
+# Asks the daemon for its counters (SIGUSR1) and waits up to 5 s for the
+# daemon line, the queue line and the line of each RULE named.  Workers
+# publish their counters every 100 ms: it waits 300 ms first, so that what
+# was sent before the call is counted.  Sets STATS_LINE, QUEUE_LINE and
+# STATS_CHUNK (all the lines of this report, for dnsrl_rule_stats).
+dnsrl_usr1() {
+	local n i r whole
+
+	sleep 0.3
+	dnsrl_alive_or_finish
+	n=$(wc -l <"$SYSLOG_FILE")
+	kill -USR1 "$DAEMON_PID" 2>/dev/null || dnsrl_alive_or_finish
+	for ((i = 0; i < 50; i++)); do
+		STATS_CHUNK=$(tail -n +"$((n + 1))" "$SYSLOG_FILE")
+		STATS_LINE=$(grep -m1 -E ': stats \(SIGUSR1\): ' <<<"$STATS_CHUNK" || true)
+		QUEUE_LINE=$(grep -m1 -E ': queue 0: waiting=' <<<"$STATS_CHUNK" || true)
+		whole=1
+		[ -n "$STATS_LINE" ] && [ -n "$QUEUE_LINE" ] || whole=0
+		for r in "$@"; do
+			grep -qE ": rule $r: matched=" <<<"$STATS_CHUNK" || whole=0
+		done
+		[ "$whole" = 0 ] || return 0
+		sleep 0.1
+	done
+	dnsrl_alive_or_finish
+	_fail "no complete SIGUSR1 report within 5 s"
+	finish
+}
+
+# The counters of rule NAME from the last dnsrl_usr1 (empty when absent).
+dnsrl_rule_stats() {
+	grep -m1 -E ": rule $1: matched=" <<<"$STATS_CHUNK" || true
+}
+
+# One assertion: the daemon's stderr holds no ASan, LSan or UBSan report.
+dnsrl_assert_clean() {
+	local f=$RUN_DIR/daemon.out re n
+
+	re='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
+	n=$(grep -cE "$re" "$f" 2>/dev/null || true)
+	if [ "${n:-0}" = 0 ]; then
+		_ok "no sanitizer report on the daemon's stderr"
+	else
+		_fail "sanitizer report on the daemon's stderr (KEEP_RUN_DIR=1 keeps $f):"
+		grep -E -A 12 "$re" "$f" | head -n 40 | sed 's/^/     /'
+	fi
+}
+
+# Ends a daemon test: stops the daemon with SIGTERM (it must exit 0 and log
+# its final counters), checks its stderr, then finish.
+dnsrl_finish() {
+	local st=0 pid=$DAEMON_PID
+
+	if [ -n "$pid" ]; then
+		daemon_stop TERM || st=$?
+		assert_eq "daemon exit status after SIGTERM" "$st" 0
+		assert_true "final counters logged" \
+			wait_for_log "dnsrl\[$pid\]: stats \(final\): " 2
+	fi
+	dnsrl_assert_clean
+	finish
+}
+
+# `qgen query` for ANY big.example (EDNS 4096, the answers come over UDP)
+# from SRC to DST: COUNT queries at RATE a second.  Prints qgen's line.
+any_query() {
+	cli "$QGEN" query --src "$1" --dst "$2" --qtype ANY \
+		--qname big.example --rate "$3" --count "$4"
+}
+
+# COUNT single ANY queries from SRC to DST, GAP seconds apart (a client
+# within the limit; qgen's rate cannot go below 1/s).  Prints the sums as
+# "sent=N answered=N bytes=N".
+any_slowly() {
+	local src=$1 dst=$2 count=$3 gap=$4 i line s=0 a=0 b=0
+
+	for ((i = 0; i < count; i++)); do
+		[ "$i" = 0 ] || sleep "$gap"
+		line=$(any_query "$src" "$dst" 1 1)
+		s=$((s + $(kv sent "$line")))
+		a=$((a + $(kv answered "$line")))
+		b=$((b + $(kv bytes "$line")))
+	done
+	echo "sent=$s answered=$a bytes=$b"
 }

@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# run.sh: the integration tests, in order: the harness check
+# (smoke-harness.sh), then each t_*.sh.  Each runs on its own, in its own
+# namespaces; this prints each one's summary line and time, the ok/FAIL
+# lines and the end of the output of a test that failed, and a total.
+# Exits 0 when every test passed.
+#
+#   make check-integration            # B=build
+#   sudo B=build-asan tests/integration/run.sh
+#   VERBOSE=1 ... run.sh              # every test's whole output too
+#   TEST_TIMEOUT=300                  # seconds a test may take (default)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+export B=${B:-build}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "run.sh: the integration tests must run as root (they make" \
+		"network namespaces, iptables rules and raw sockets);" \
+		"try: sudo B=$B $0" >&2
+	exit 1
+fi
+
+case $B in
+/*) build=$B ;;
+*) build=$top/$B ;;
+esac
+for f in "$build/dnsrl" "$build/tools/qgen" "$build/tools/logsink"; do
+	if [ ! -x "$f" ]; then
+		echo "run.sh: $f missing: run make B=$B all tools" >&2
+		exit 1
+	fi
+done
+
+# The order of the brief, from the simplest; a t_*.sh not listed runs
+# after these, in name order.
+order=(smoke-harness t_legit t_any_limit t_shadow t_bad_packets t_verdicts
+	t_kill9 t_reload)
+tests=()
+for t in "${order[@]}"; do
+	[ -f "$here/$t.sh" ] && tests+=("$t")
+done
+for f in "$here"/t_*.sh; do
+	t=$(basename "$f" .sh)
+	case " ${order[*]} " in
+	*" $t "*) ;;
+	*) tests+=("$t") ;;
+	esac
+done
+
+logs=$(mktemp -d "${TMPDIR:-/tmp}/dnsrl-run.XXXXXX")
+trap 'rm -rf "$logs"' EXIT
+
+ms_now() {
+	date +%s%3N
+}
+
+t_all=$(ms_now)
+n_ok=0
+n_fail=0
+a_ok=0
+a_fail=0
+failed=()
+echo "integration tests, B=$B: ${tests[*]}"
+for t in "${tests[@]}"; do
+	log=$logs/$t.log
+	t0=$(ms_now)
+	st=0
+	# The test's own traps clean up on the TERM a timeout sends.
+	if [ "${VERBOSE:-0}" = 1 ]; then
+		timeout --kill-after=20 "${TEST_TIMEOUT:-300}" "$here/$t.sh" 2>&1 |
+			tee "$log" || st=${PIPESTATUS[0]}
+	else
+		timeout --kill-after=20 "${TEST_TIMEOUT:-300}" "$here/$t.sh" \
+			>"$log" 2>&1 || st=$?
+	fi
+	secs=$(awk -v ms="$(($(ms_now) - t0))" 'BEGIN { printf "%.1f", ms / 1000 }')
+	summary=$(grep -E "^$t: [0-9]+ passed, [0-9]+ failed$" "$log" | tail -n 1 || true)
+	if [ -n "$summary" ]; then
+		read -r _ passed _ fails _ <<<"$summary"
+		a_ok=$((a_ok + passed))
+		a_fail=$((a_fail + fails))
+	fi
+	if [ "$st" = 0 ] && [ -n "$summary" ]; then
+		n_ok=$((n_ok + 1))
+		printf '%-44s %6s s\n' "$summary" "$secs"
+		continue
+	fi
+	n_fail=$((n_fail + 1))
+	failed+=("$t")
+	[ "$st" = 124 ] && summary="$t: timed out after ${TEST_TIMEOUT:-300} s"
+	printf '%-44s %6s s   exit %s\n' "${summary:-$t: no summary line}" \
+		"$secs" "$st"
+	if [ "${VERBOSE:-0}" != 1 ]; then
+		grep -E '^FAIL ' "$log" | sed 's/^/    /' || true
+		echo "    --- last lines of $t:"
+		tail -n 15 "$log" | sed 's/^/    /'
+	fi
+done
+secs=$(awk -v ms="$(($(ms_now) - t_all))" 'BEGIN { printf "%.1f", ms / 1000 }')
+echo "total: $n_ok of ${#tests[@]} tests passed, $n_fail failed" \
+	"(checks: $a_ok passed, $a_fail failed) in $secs s"
+if [ "$n_fail" != 0 ]; then
+	echo "failed: ${failed[*]}"
+	exit 1
+fi

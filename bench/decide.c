@@ -183,7 +183,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	p = policy_new(cfg, NULL);
-	l = limiter_new(table, false);
+	l = limiter_new(table, true); /* as the daemon has it */
 	if (p == NULL || l == NULL) {
 		perror("decide");
 		return 1;

@@ -15,8 +15,10 @@
  *
  * Concurrency: one table is shared by all queue workers (the kernel spreads
  * packets by address, not by prefix, so a prefix's bucket must be the same
- * for every worker).  With `shared` set, a check takes the spinlocks of its
- * two buckets (striped, in index order); without it no lock is taken.
+ * for every worker), and the daemon's main thread sweeps and walks it.
+ * With `shared` set, a check takes the spinlocks of its two buckets
+ * (striped, in index order); without it no lock is taken, for a table one
+ * thread alone ever touches (the capture replay).
  * Time is always a parameter, in nanoseconds of a monotonic clock.
  */
 #ifndef DNSRL_LIMITER_H
@@ -100,7 +102,7 @@ struct limiter_counters {
 struct limiter;
 
 /*
- * Makes a table for at least capacity sources (2..2^31), shared between
+ * Makes a table for at least capacity sources (4..2^31), shared between
  * threads or not, keyed by a random SipHash key from getrandom().  Returns
  * NULL with errno set on failure; the caller owns the table.
  */

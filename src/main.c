@@ -606,8 +606,8 @@ static void start(struct daemon *d)
 	    timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
 		fatal("signalfd/timerfd");
 
-	d->shared.limiter = limiter_new(
-		d->cfg->table_size, d->cfg->queue_last > d->cfg->queue_first);
+	/* shared even with one worker: this thread sweeps it and reports */
+	d->shared.limiter = limiter_new(d->cfg->table_size, true);
 	if (d->shared.limiter == NULL)
 		fatal("table of %zu sources", d->cfg->table_size);
 	p = policy_new(d->cfg, NULL);

@@ -156,13 +156,20 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS)
 
 fuzz: $(FUZZ_BINS)
 
+# Each run's libFuzzer output goes to build-fuzz/fuzz_NAME.log; its last
+# lines (executions, and the crash if any) are shown.  A crash leaves its
+# input in build-fuzz/: add it to tests/fuzz/corpus/NAME/ with the fix.
 fuzz-run: $(FUZZ_BINS)
 	@set -e; for n in $(FUZZ_NAMES); do \
 		mkdir -p build-fuzz/corpus-$$n; \
 		echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
-		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
-			-artifact_prefix=build-fuzz/ \
-			build-fuzz/corpus-$$n tests/fuzz/corpus/$$n; done
+		if ! build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 -artifact_prefix=build-fuzz/ \
+			build-fuzz/corpus-$$n tests/fuzz/corpus/$$n \
+			> build-fuzz/fuzz_$$n.log 2>&1; then \
+			tail -n 40 build-fuzz/fuzz_$$n.log; exit 1; fi; \
+		grep -E '^(Done|stat::number_of_executed_units)' \
+			build-fuzz/fuzz_$$n.log; done
 
 bench: deps
 	$(MAKE) $(B)/dnsrl $(TOOLS) $(BENCH_BINS)

@@ -19,7 +19,10 @@
 #      /64s, bytes per tracked source, table use and evictions;
 #   4. flood resilience: an ANY abuser, a legitimate client and a polite
 #      ANY client during a flood from 100,000 spoofed sources, behind the
-#      bare reader, dnsrl, the hashlimit recipe and the `recent` recipe.
+#      bare reader, dnsrl, dnsrl with a total cap on the rule (RES_TOTAL,
+#      `total 500/1s`: each flood source stays within its own limit, so
+#      only a cap over all sources holds the sum down), the hashlimit
+#      recipe and the `recent` recipe.
 #
 # Run as root (namespaces, iptables, raw sockets), after building:
 #
@@ -48,6 +51,7 @@
 #	                 a short answer, so that Unbound keeps up; with
 #	                 big.example, ~4 KB answers, it does not]
 #	RES_LEAD         seconds of flood before the clients start [4]
+#	RES_TOTAL        the total cap of the dnsrl-total variant [500/1s]
 #	HASHLIMIT_OPTS   extra hashlimit options (see lib-bench.sh) [none]
 #	SRV_CPU, GEN_CPU resolver + reader CPU, generators' CPU [1, 0]
 set -eu
@@ -77,6 +81,7 @@ MEM_LIMIT=${MEM_LIMIT:-2/1h}
 RES_SOURCES=${RES_SOURCES:-100000}
 RES_QNAME=${RES_QNAME:-www.big.example}
 RES_LEAD=${RES_LEAD:-4}
+RES_TOTAL=${RES_TOTAL:-500/1s}
 TABLE_SIZE=1048576
 
 # The summary: one markdown row per figure.
@@ -229,12 +234,16 @@ config_up() {
 		dnsrl_rules_install "$DNSRL_CONF"
 		reader_start dnsrl "$DNSRL_CONF"
 		;;
+	dnsrl-total)
+		dnsrl_rules_install "$DNSRL_TOTAL_CONF"
+		reader_start dnsrl "$DNSRL_TOTAL_CONF"
+		;;
 	esac
 }
 
 has_reader() {
 	case $1 in
-	bare | dnsrl | dnsrl-q) return 0 ;;
+	bare | dnsrl | dnsrl-q | dnsrl-total) return 0 ;;
 	esac
 	return 1
 }
@@ -243,7 +252,7 @@ has_reader() {
 queue_rule_packets() {
 	case $1 in
 	bare | dnsrl-q) rule_packets ;;
-	dnsrl) dnsrl_rule_packets ;;
+	dnsrl | dnsrl-total) dnsrl_rule_packets ;;
 	*) echo 0 ;;
 	esac
 }
@@ -633,7 +642,7 @@ section_resilience() {
 		"${RES_LEAD}s, for 10 s: the abuser $ATTACK4 (ANY big.example" \
 		"at 50/s), the legitimate client $CLI4 (A at 50/s), and a polite" \
 		"ANY client $ATTACK4B (4 ANY, one every ~3 s: within the limit)"
-	for k in bare dnsrl hashlimit recent; do
+	for k in bare dnsrl dnsrl-total hashlimit recent; do
 		config_up "$k"
 		snap0 "$k"
 		gen "$QGEN" flood --dst "$SRV4" --src-net "$FLOOD4_NET" \
@@ -662,11 +671,13 @@ section_resilience() {
 		extra=
 		stats=
 		case $k in
-		dnsrl)
+		dnsrl | dnsrl-total)
 			dnsrl_usr1 any-abuse
 			stats="${STATS_LINE#*]: }
 $(dnsrl_rule_stats any-abuse | sed 's/.*]: //')"
 			extra="table-used $(kvd table-used "$STATS_LINE"), evicted $(kvd evicted "$STATS_LINE")"
+			[ "$k" = dnsrl ] ||
+				extra+=", total-refused $(kvd total-refused "$(dnsrl_rule_stats any-abuse)") (rule total $RES_TOTAL)"
 			;;
 		hashlimit)
 			extra="table $(srv cat /proc/net/ipt_hashlimit/dnsany |
@@ -730,6 +741,9 @@ if section_on 2 || section_on 3 || section_on 4; then
 			'stats-interval 0' 'syslog-facility daemon'
 		mission_rule
 	} >"$DNSRL_CONF"
+	# the same with a cap over all sources, for the flood section
+	DNSRL_TOTAL_CONF=$RUN_DIR/dnsrl-total.conf
+	sed "s|^}\$|	total $RES_TOTAL\n}|" "$DNSRL_CONF" >"$DNSRL_TOTAL_CONF"
 	echo "   dnsrl's rule (conf/dnsrl.conf): $(mission_rule | tr -s '\t\n' '  ')"
 	if section_on 2; then
 		section_e2e

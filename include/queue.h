@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "stats.h"
 
@@ -92,9 +93,16 @@ struct queue_kstats {
 };
 
 /*
- * Reads the kernel's counters of queue num in the caller's network
- * namespace.  Returns 0, -ENOENT when the queue is not bound, or -errno.
+ * Opens the kernel's queue counters in the caller's network namespace.
+ * The file is root's alone: open it before dropping privileges and keep
+ * it.  Returns the stream (the caller closes it), or NULL with errno set.
  */
-int queue_kstats_read(uint16_t num, struct queue_kstats *ks);
+FILE *queue_kstats_open(void);
+
+/*
+ * Reads the counters of queue num from f (rereading it from the start).
+ * Returns 0, -ENOENT when the queue is not bound, or -errno.
+ */
+int queue_kstats_read(FILE *f, uint16_t num, struct queue_kstats *ks);
 
 #endif

@@ -82,9 +82,13 @@ int worker_start(struct worker *w);
 
 /*
  * Waits for a worker that saw shared->stop to answer what it holds and
- * exit, then frees its queue.  Safe on a worker never started.
+ * exit, then closes its queue.  Its counters stay readable until
+ * worker_destroy().  Safe on a worker never started.
  */
 void worker_finish(struct worker *w);
+
+/* Frees what worker_init made.  After worker_finish(). */
+void worker_destroy(struct worker *w);
 
 /* Main thread: takes the oldest event.  Returns false when empty. */
 bool worker_pop_event(struct worker *w, struct worker_event *ev);

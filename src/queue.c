@@ -430,14 +430,20 @@ int queue_stop_intake(struct queue *q)
 	return send_all(q->fd, nlh, nlh->nlmsg_len);
 }
 
-int queue_kstats_read(uint16_t num, struct queue_kstats *ks)
+FILE *queue_kstats_open(void)
 {
-	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+	return fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+}
+
+int queue_kstats_read(FILE *f, uint16_t num, struct queue_kstats *ks)
+{
 	unsigned qn, portid, total, mode, range, dropped, udropped, seq, one;
 	int rc = -ENOENT;
 
-	if (f == NULL)
+	/* a seq_file: back to the start regenerates it, fresh */
+	if (fseek(f, 0, SEEK_SET) < 0)
 		return -errno;
+	clearerr(f);
 	while (fscanf(f, "%u %u %u %u %u %u %u %u %u", &qn, &portid, &total,
 		      &mode, &range, &dropped, &udropped, &seq, &one) == 9) {
 		if (qn != num)
@@ -449,6 +455,5 @@ int queue_kstats_read(uint16_t num, struct queue_kstats *ks)
 		rc = 0;
 		break;
 	}
-	fclose(f);
 	return rc;
 }

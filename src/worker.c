@@ -184,5 +184,9 @@ void worker_finish(struct worker *w)
 	w->running = false;
 	queue_close(w->queue);
 	w->queue = NULL;
+}
+
+void worker_destroy(struct worker *w)
+{
 	stats_box_destroy(&w->box);
 }

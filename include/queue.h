@@ -15,7 +15,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "stats.h"
 
@@ -95,14 +94,14 @@ struct queue_kstats {
 /*
  * Opens the kernel's queue counters in the caller's network namespace.
  * The file is root's alone: open it before dropping privileges and keep
- * it.  Returns the stream (the caller closes it), or NULL with errno set.
+ * it.  Returns a descriptor (the caller closes it), or -errno.
  */
-FILE *queue_kstats_open(void);
+int queue_kstats_open(void);
 
 /*
- * Reads the counters of queue num from f (rereading it from the start).
- * Returns 0, -ENOENT when the queue is not bound, or -errno.
+ * Reads the counters of queue num from fd, the file read afresh from its
+ * start.  Returns 0, -ENOENT when the queue is not bound, or -errno.
  */
-int queue_kstats_read(FILE *f, uint16_t num, struct queue_kstats *ks);
+int queue_kstats_read(int fd, uint16_t num, struct queue_kstats *ks);
 
 #endif

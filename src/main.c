@@ -63,7 +63,7 @@ struct daemon {
 	bool stalled_logged;
 	unsigned ticks;
 	uint64_t losses[STATS_NCOUNTERS]; /* loss counters last looked at */
-	FILE *kstats; /* the kernel's queue counters, opened as root */
+	int kstats; /* the kernel's queue counters, opened as root */
 	int sigfd;
 	int timerfd;
 	int exit_code;
@@ -253,8 +253,7 @@ static void log_stats(struct daemon *d, const char *why)
 		uint16_t num = d->workers[i].num;
 		struct queue_kstats ks;
 
-		if (d->kstats == NULL ||
-		    queue_kstats_read(d->kstats, num, &ks) < 0)
+		if (d->kstats < 0 || queue_kstats_read(d->kstats, num, &ks) < 0)
 			continue;
 		log_info("queue %u: waiting=%" PRIu32 " kernel-dropped=%" PRIu32
 			 " user-dropped=%" PRIu32 " id-sequence=%" PRIu32,
@@ -623,8 +622,10 @@ static void start(struct daemon *d)
 	open_queues(d);
 	open_control(d);
 	d->kstats = queue_kstats_open();
-	if (d->kstats == NULL)
+	if (d->kstats < 0) {
+		errno = -d->kstats;
 		log_warn("queue counters of the kernel: cannot open");
+	}
 	drop_privileges(d);
 	for (size_t i = 0; i < d->nworkers; i++) {
 		int rc = worker_start(&d->workers[i]);
@@ -690,8 +691,8 @@ static void stop(struct daemon *d)
 	policy_free(atomic_load(&d->shared.policy));
 	limiter_free(d->shared.limiter);
 	config_free(d->cfg);
-	if (d->kstats != NULL)
-		fclose(d->kstats);
+	if (d->kstats >= 0)
+		close(d->kstats);
 	close(d->sigfd);
 	close(d->timerfd);
 }

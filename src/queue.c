@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,30 +431,51 @@ int queue_stop_intake(struct queue *q)
 	return send_all(q->fd, nlh, nlh->nlmsg_len);
 }
 
-FILE *queue_kstats_open(void)
+int queue_kstats_open(void)
 {
-	return fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+	int fd = open("/proc/net/netfilter/nfnetlink_queue",
+		      O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
 }
 
-int queue_kstats_read(FILE *f, uint16_t num, struct queue_kstats *ks)
+int queue_kstats_read(int fd, uint16_t num, struct queue_kstats *ks)
 {
+	/* a line a bound queue; the kernel has at most 65536 */
+	static char buf[65536 * 72];
 	unsigned qn, portid, total, mode, range, dropped, udropped, seq, one;
-	int rc = -ENOENT;
+	size_t len = 0;
+	const char *line;
 
-	/* a seq_file: back to the start regenerates it, fresh */
-	if (fseek(f, 0, SEEK_SET) < 0)
-		return -errno;
-	clearerr(f);
-	while (fscanf(f, "%u %u %u %u %u %u %u %u %u", &qn, &portid, &total,
-		      &mode, &range, &dropped, &udropped, &seq, &one) == 9) {
-		if (qn != num)
+	/* pread from 0 regenerates the seq_file: fresh counters each time */
+	while (len < sizeof(buf) - 1) {
+		ssize_t n =
+			pread(fd, buf + len, sizeof(buf) - 1 - len, (off_t)len);
+
+		if (n < 0 && errno == EINTR)
 			continue;
-		ks->total = total;
-		ks->dropped = dropped;
-		ks->user_dropped = udropped;
-		ks->id_sequence = seq;
-		rc = 0;
-		break;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
 	}
-	return rc;
+	buf[len] = '\0';
+	for (line = buf; *line != '\0';) {
+		if (sscanf(line, "%u %u %u %u %u %u %u %u %u", &qn, &portid,
+			   &total, &mode, &range, &dropped, &udropped, &seq,
+			   &one) == 9 &&
+		    qn == num) {
+			ks->total = total;
+			ks->dropped = dropped;
+			ks->user_dropped = udropped;
+			ks->id_sequence = seq;
+			return 0;
+		}
+		line = strchr(line, '\n');
+		if (line == NULL)
+			break;
+		line++;
+	}
+	return -ENOENT;
 }

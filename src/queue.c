@@ -304,7 +304,7 @@ int queue_process(struct queue *q, const struct queue_handler *h,
  */
 static int config_ack(struct queue *q, struct nlmsghdr *nlh)
 {
-	char buf[NL_BUF_LEN];
+	char buf[NL_BUF_LEN] = {0}; /* attribute padding is sent as is */
 	uint32_t portid = mnl_socket_get_portid(q->nl);
 	uint32_t seq = (uint32_t)time(NULL);
 
@@ -350,7 +350,7 @@ static int config_ack(struct queue *q, struct nlmsghdr *nlh)
 
 static int configure(struct queue *q, const struct queue_params *qp)
 {
-	char buf[NL_BUF_LEN];
+	char buf[NL_BUF_LEN] = {0}; /* attribute padding is sent as is */
 	struct nlmsghdr *nlh;
 	uint32_t flags = qp->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0;
 	int rc;
@@ -423,7 +423,7 @@ fail:
 
 int queue_stop_intake(struct queue *q)
 {
-	char buf[NL_BUF_LEN];
+	char buf[NL_BUF_LEN] = {0}; /* attribute padding is sent as is */
 	struct nlmsghdr *nlh;
 
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);

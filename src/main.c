@@ -40,7 +40,12 @@
 #endif
 #define DEFAULT_CONFIG "/etc/dnsrl/dnsrl.conf"
 #define TICK_MS 100
-#define SWEEP_PASS_TICKS 20 /* a whole table pass every 2 s */
+/*
+ * A whole table pass every 10 s: it ends quiet episodes ("released" lines
+ * come up to 10 s late) and counts live buckets, and each bucket costs a
+ * lock, so it is spread thin.
+ */
+#define SWEEP_PASS_TICKS 100
 #define RETIRE_WAIT_MS 2000
 #define LOSS_CHECK_TICKS 10 /* losses are looked for once a second */
 #define PROM_TICKS 100	    /* the Prometheus file every 10 s */

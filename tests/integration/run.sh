@@ -61,6 +61,7 @@ ms_now() {
 t_all=$(ms_now)
 n_ok=0
 n_fail=0
+n_skip=0
 a_ok=0
 a_fail=0
 failed=()
@@ -69,12 +70,17 @@ for t in "${tests[@]}"; do
 	log=$logs/$t.log
 	t0=$(ms_now)
 	st=0
+	limit=${TEST_TIMEOUT:-300}
+	# the soak runs SOAK_SECONDS by design: give it that and some
+	if [ "$t" = t_soak ] && [ "$limit" -lt "$((${SOAK_SECONDS:-300} + 120))" ]; then
+		limit=$((${SOAK_SECONDS:-300} + 120))
+	fi
 	# The test's own traps clean up on the TERM a timeout sends.
 	if [ "${VERBOSE:-0}" = 1 ]; then
-		timeout --kill-after=20 "${TEST_TIMEOUT:-300}" "$here/$t.sh" 2>&1 |
+		timeout --kill-after=20 "$limit" "$here/$t.sh" 2>&1 |
 			tee "$log" || st=${PIPESTATUS[0]}
 	else
-		timeout --kill-after=20 "${TEST_TIMEOUT:-300}" "$here/$t.sh" \
+		timeout --kill-after=20 "$limit" "$here/$t.sh" \
 			>"$log" 2>&1 || st=$?
 	fi
 	secs=$(awk -v ms="$(($(ms_now) - t0))" 'BEGIN { printf "%.1f", ms / 1000 }')
@@ -86,12 +92,14 @@ for t in "${tests[@]}"; do
 	fi
 	if [ "$st" = 0 ] && [ -n "$summary" ]; then
 		n_ok=$((n_ok + 1))
-		printf '%-44s %6s s\n' "$summary" "$secs"
+		skip=$(grep -m1 '^skipped: ' "$log" || true)
+		[ -z "$skip" ] || n_skip=$((n_skip + 1))
+		printf '%-44s %6s s%s\n' "$summary" "$secs" "${skip:+   $skip}"
 		continue
 	fi
 	n_fail=$((n_fail + 1))
 	failed+=("$t")
-	[ "$st" = 124 ] && summary="$t: timed out after ${TEST_TIMEOUT:-300} s"
+	[ "$st" = 124 ] && summary="$t: timed out after $limit s"
 	printf '%-44s %6s s   exit %s\n' "${summary:-$t: no summary line}" \
 		"$secs" "$st"
 	if [ "${VERBOSE:-0}" != 1 ]; then
@@ -101,7 +109,7 @@ for t in "${tests[@]}"; do
 	fi
 done
 secs=$(awk -v ms="$(($(ms_now) - t_all))" 'BEGIN { printf "%.1f", ms / 1000 }')
-echo "total: $n_ok of ${#tests[@]} tests passed, $n_fail failed" \
+echo "total: $n_ok of ${#tests[@]} tests passed ($n_skip skipped), $n_fail failed" \
 	"(checks: $a_ok passed, $a_fail failed) in $secs s"
 if [ "$n_fail" != 0 ]; then
 	echo "failed: ${failed[*]}"

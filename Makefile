@@ -201,7 +201,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/dnsrl.8 $(DESTDIR)$(MANDIR)/man8/dnsrlctl.8
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/dnsrl 2>/dev/null
 
-FORMAT_FILES = $(wildcard src/*.c include/*.h tests/*.c tests/fuzz/*.c \
+FORMAT_FILES = $(wildcard src/*.c src/*.h include/*.h tests/*.c tests/*.h tests/fuzz/*.c \
 	tests/tools/*.c bench/*.c)
 
 format:

@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The values of the configuration file: decimal integers, durations, N/T
+ * rates, queue ranges, user names and paths, address prefixes, qtypes and
+ * qnames.  Each is read by a strict parser of our own and range-checked,
+ * and each has a text form that reads back the same, for config_print and
+ * for messages.
+ */
+#include "config.h"
+#include "config_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ldns/ldns.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#define ALLOW_MAX 100000
+
+/* Decimal digits s[0..n) only; -EINVAL on anything else, -ERANGE past 2^64. */
+static int parse_digits(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	bool over = false;
+
+	if (n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			over = true;
+		else
+			v = v * 10 + d;
+	}
+	if (over)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static int parse_uint(const char *s, uint64_t *out)
+{
+	return parse_digits(s, strlen(s), out);
+}
+
+static const struct {
+	const char *name;
+	uint64_t ns;
+} units[] = {
+	{"ms", NS_MS}, {"s", NS_S}, {"m", NS_M}, {"h", NS_H}, {"d", NS_D},
+};
+
+#define UNITS (sizeof(units) / sizeof(units[0]))
+
+enum dur_status {
+	DUR_OK,
+	DUR_SYNTAX,
+	DUR_NO_UNIT,
+	DUR_FRACTION,
+	DUR_UNIT,
+	DUR_RANGE,
+};
+
+static enum dur_status parse_duration(const char *s, uint64_t *out,
+				      const char **unit)
+{
+	const char *u = s;
+	uint64_t v;
+
+	while (*u >= '0' && *u <= '9')
+		u++;
+	*unit = u;
+	if (u == s)
+		return DUR_SYNTAX;
+	if (*u == '\0') {
+		/* the literal 0 is the one bare number: "off" */
+		if (strcmp(s, "0") != 0)
+			return DUR_NO_UNIT;
+		*out = 0;
+		return DUR_OK;
+	}
+	if (*u == '.')
+		return DUR_FRACTION;
+	for (size_t i = 0; i < UNITS; i++) {
+		if (strcmp(u, units[i].name) != 0)
+			continue;
+		if (parse_digits(s, (size_t)(u - s), &v) != 0 ||
+		    v > UINT64_MAX / units[i].ns)
+			return DUR_RANGE;
+		*out = v * units[i].ns;
+		return DUR_OK;
+	}
+	return DUR_UNIT;
+}
+
+/* range: how the message spells the accepted values, e.g. "0 or 1s..24h" */
+static int get_duration(struct parser *p, const char *what, const char *s,
+			bool zero, uint64_t min, uint64_t max,
+			const char *range, uint64_t *out)
+{
+	const char *unit;
+	uint64_t v = 0;
+
+	switch (parse_duration(s, &v, &unit)) {
+	case DUR_SYNTAX:
+		return config_fail(p,
+				   "%s: expected a duration such as 5s (units "
+				   "ms, "
+				   "s, m, h, d), got '%s'",
+				   what, config_quote(p, 0, s));
+	case DUR_NO_UNIT:
+		return config_fail(p, "%s: '%s' needs a unit: ms, s, m, h or d",
+				   what, config_quote(p, 0, s));
+	case DUR_FRACTION:
+		return config_fail(p,
+				   "%s: '%s' has a fraction; use a whole "
+				   "number of "
+				   "a smaller unit, such as 1500ms",
+				   what, config_quote(p, 0, s));
+	case DUR_UNIT:
+		return config_fail(p,
+				   "%s: unknown unit '%s' in '%s'; use ms, s, "
+				   "m, h "
+				   "or d",
+				   what, config_quote(p, 0, unit),
+				   config_quote(p, 1, s));
+	case DUR_RANGE:
+		break;
+	case DUR_OK:
+		if ((v == 0 && zero) || (v >= min && v <= max)) {
+			*out = v;
+			return 0;
+		}
+		break;
+	}
+	return config_fail(p, "%s: expected %s, got %s", what, range,
+			   config_quote(p, 0, s));
+}
+
+/* N/T, as in "limit 2/5s": N 1..CONFIG_LIMIT_N_MAX, T a period. */
+static int get_rate(struct parser *p, const char *what, char *s, uint32_t *n,
+		    uint64_t *period)
+{
+	char *slash = strchr(s, '/');
+	char twhat[32];
+	uint64_t v;
+	int rc;
+
+	if (slash == NULL || strchr(slash + 1, '/') != NULL)
+		return config_fail(p, "%s: expected N/T such as 2/5s, got '%s'",
+				   what, config_quote(p, 0, s));
+	*slash = '\0';
+	rc = parse_uint(s, &v);
+	if (rc == -EINVAL)
+		return config_fail(
+			p, "%s: N must be a decimal integer 1..%u, got '%s'",
+			what, CONFIG_LIMIT_N_MAX, config_quote(p, 0, s));
+	if (rc == -ERANGE || v < 1 || v > CONFIG_LIMIT_N_MAX)
+		return config_fail(p, "%s: N must be 1..%u, got %s", what,
+				   CONFIG_LIMIT_N_MAX, config_quote(p, 0, s));
+	snprintf(twhat, sizeof(twhat), "%s period", what);
+	rc = get_duration(p, twhat, slash + 1, false, CONFIG_PERIOD_MIN,
+			  CONFIG_PERIOD_MAX, "1ms..24h", period);
+	if (rc != 0)
+		return rc;
+	*n = (uint32_t)v;
+	return 0;
+}
+
+static int set_uint(struct parser *p, const struct key *k, const char *s,
+		    void *field)
+{
+	uint64_t v;
+	int rc = parse_uint(s, &v);
+
+	if (k - config_keys == K_IPV6_PREFIX && rc == 0 && v > 64 && v <= 128)
+		return config_fail(p,
+				   "ipv6-prefix: expected 32..64, got %s: "
+				   "sources "
+				   "are tracked by at most their /64 (one "
+				   "subscriber LAN)",
+				   config_quote(p, 0, s));
+	if (rc == -EINVAL)
+		return config_fail(p,
+				   "%s: expected a decimal integer %s, got "
+				   "'%s'",
+				   k->name, k->expect, config_quote(p, 0, s));
+	if (rc == -ERANGE || v < k->min || v > k->max)
+		return config_fail(p, "%s: expected %s, got %s", k->name,
+				   k->expect, config_quote(p, 0, s));
+	if (k->size == sizeof(uint8_t)) {
+		uint8_t x = (uint8_t)v;
+
+		memcpy(field, &x, sizeof(x));
+	} else if (k->size == sizeof(uint32_t)) {
+		uint32_t x = (uint32_t)v;
+
+		memcpy(field, &x, sizeof(x));
+	} else {
+		memcpy(field, &v, sizeof(v));
+	}
+	return 0;
+}
+
+static int set_word(struct parser *p, const struct key *k, const char *s,
+		    void *field)
+{
+	const struct word *w = k->words;
+
+	while (w->name != NULL && strcmp(w->name, s) != 0)
+		w++;
+	if (w->name == NULL)
+		return config_fail(p, "%s: expected %s, got '%s'", k->name,
+				   k->expect, config_quote(p, 0, s));
+	if (k->words == config_yes_no)
+		*(bool *)field = w->value != 0;
+	else if (k->words == config_verdicts)
+		*(enum config_verdict *)field = (enum config_verdict)w->value;
+	else if (k->words == config_actions)
+		*(enum config_action *)field = (enum config_action)w->value;
+	else
+		*(int *)field = w->value;
+	return 0;
+}
+
+static int set_string(struct parser *p, const struct key *k, const char *s,
+		      char **field)
+{
+	size_t len = strlen(s);
+	bool digits = true;
+
+	if (k->type == KT_PATH) {
+		if (s[0] != '/')
+			return config_fail(p,
+					   "%s: expected an absolute path, got "
+					   "'%s'",
+					   k->name, config_quote(p, 0, s));
+		if (s[len - 1] == '/')
+			return config_fail(p,
+					   "%s: '%s' names a directory; give a "
+					   "file name",
+					   k->name, config_quote(p, 0, s));
+		if (len > k->max)
+			return config_fail(p,
+					   "%s: path is %zu characters long; "
+					   "at "
+					   "most %llu",
+					   k->name, len,
+					   (unsigned long long)k->max);
+	} else {
+		for (size_t i = 0; i < len; i++) {
+			char c = s[i];
+
+			if (!((c >= 'a' && c <= 'z') ||
+			      (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+			      c == '.'))
+				return config_fail(p,
+						   "user: expected a user name "
+						   "of "
+						   "letters, digits, _ - and "
+						   "., "
+						   "got '%s'",
+						   config_quote(p, 0, s));
+			if (c < '0' || c > '9')
+				digits = false;
+		}
+		if (len > k->max)
+			return config_fail(p,
+					   "user: '%s' is longer than %llu "
+					   "characters",
+					   config_quote(p, 0, s),
+					   (unsigned long long)k->max);
+		/* tools read an all-digit name as a uid, "-x" as an option */
+		if (digits)
+			return config_fail(p,
+					   "user: '%s' is a number; give a "
+					   "user "
+					   "name",
+					   config_quote(p, 0, s));
+		if (s[0] == '-')
+			return config_fail(p,
+					   "user: '%s' starts with '-'; give a "
+					   "user "
+					   "name",
+					   config_quote(p, 0, s));
+	}
+	*field = strdup(s);
+	if (*field == NULL)
+		return config_out_of_memory(p);
+	return 0;
+}
+
+static int set_queue(struct parser *p, char *s)
+{
+	char *dash = strchr(s, '-');
+	const char *a = s, *b = s;
+	uint64_t first = 0, last = 0;
+	int rc_a, rc_b;
+
+	if (dash != NULL) {
+		*dash = '\0';
+		b = dash + 1;
+	}
+	rc_a = parse_uint(a, &first);
+	rc_b = parse_uint(b, &last);
+	if (rc_a == -EINVAL || rc_b == -EINVAL) {
+		if (dash != NULL)
+			*dash = '-';
+		return config_fail(p, "queue: expected %s, got '%s'",
+				   config_keys[K_QUEUE].expect,
+				   config_quote(p, 0, s));
+	}
+	if (rc_a != 0 || first > 65535)
+		return config_fail(p,
+				   "queue: queue numbers are 0..65535, got %s",
+				   config_quote(p, 0, a));
+	if (rc_b != 0 || last > 65535)
+		return config_fail(p,
+				   "queue: queue numbers are 0..65535, got %s",
+				   config_quote(p, 0, b));
+	if (first > last)
+		return config_fail(p,
+				   "queue: range %llu-%llu is reversed; write "
+				   "%llu-%llu",
+				   (unsigned long long)first,
+				   (unsigned long long)last,
+				   (unsigned long long)last,
+				   (unsigned long long)first);
+	if (last - first + 1 > CONFIG_QUEUES_MAX)
+		return config_fail(p,
+				   "queue: range %llu-%llu spans %llu queues; "
+				   "at "
+				   "most %d",
+				   (unsigned long long)first,
+				   (unsigned long long)last,
+				   (unsigned long long)(last - first + 1),
+				   CONFIG_QUEUES_MAX);
+	p->cfg->queue_first = (uint16_t)first;
+	p->cfg->queue_last = (uint16_t)last;
+	return 0;
+}
+
+static int parse_prefix(struct parser *p, char *s, struct config_prefix *out)
+{
+	char *slash = strchr(s, '/');
+	char text[INET6_ADDRSTRLEN + 8], fix[INET6_ADDRSTRLEN];
+	unsigned maxlen;
+	uint64_t len;
+	int rc;
+
+	if (slash != NULL)
+		*slash = '\0';
+	memset(out, 0, sizeof(*out));
+	out->family = strchr(s, ':') != NULL ? AF_INET6 : AF_INET;
+	maxlen = out->family == AF_INET6 ? 128 : 32;
+	rc = inet_pton(out->family, s, out->addr);
+	if (slash != NULL)
+		*slash = '/';
+	if (rc != 1)
+		return config_fail(p,
+				   "allow: expected an address or prefix such "
+				   "as "
+				   "203.0.113.0/24 or 2001:db8::/32, got '%s'",
+				   config_quote(p, 0, s));
+	len = maxlen;
+	if (slash != NULL) {
+		rc = parse_uint(slash + 1, &len);
+		if (rc == -EINVAL)
+			return config_fail(p,
+					   "allow: prefix length in '%s' must "
+					   "be a "
+					   "decimal integer 0..%u",
+					   config_quote(p, 0, s), maxlen);
+		if (rc == -ERANGE || len > maxlen)
+			return config_fail(p,
+					   "allow: prefix length in '%s' must "
+					   "be "
+					   "0..%u",
+					   config_quote(p, 0, s), maxlen);
+	}
+	out->len = (uint8_t)len;
+	for (unsigned bit = out->len; bit < maxlen; bit++) {
+		if (out->addr[bit / 8] & (0x80 >> (bit % 8))) {
+			uint8_t masked[16];
+
+			memcpy(masked, out->addr, sizeof(masked));
+			for (unsigned b = out->len; b < maxlen; b++)
+				masked[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
+			inet_ntop(out->family, masked, fix, sizeof(fix));
+			snprintf(text, sizeof(text), "%s/%u", fix, out->len);
+			return config_fail(p,
+					   "allow: %s has host bits set; did "
+					   "you "
+					   "mean %s?",
+					   config_quote(p, 0, s), text);
+		}
+	}
+	return 0;
+}
+
+static int set_allow(struct parser *p, char **arg, int narg)
+{
+	struct config *c = p->cfg;
+
+	for (int i = 0; i < narg; i++) {
+		if (c->nallow == ALLOW_MAX)
+			return config_fail(p, "allow: more than %d prefixes",
+					   ALLOW_MAX);
+		if (c->nallow == p->allow_cap) {
+			size_t cap = p->allow_cap ? p->allow_cap * 2 : 16;
+			struct config_prefix *a;
+
+			a = realloc(c->allow, cap * sizeof(*a));
+			if (a == NULL)
+				return config_out_of_memory(p);
+			c->allow = a;
+			p->allow_cap = cap;
+		}
+		if (parse_prefix(p, arg[i], &c->allow[c->nallow]) != 0)
+			return -EINVAL;
+		c->nallow++;
+	}
+	return 0;
+}
+
+/* ldns maps these itself, outside its table of descriptors. */
+static const char *const meta_types[] = {"IXFR", "AXFR", "MAILB", "MAILA",
+					 "ANY"};
+
+static int parse_qtype(struct parser *p, const char *s, uint16_t *out)
+{
+	const ldns_rr_descriptor *d;
+	ldns_rr_type t;
+	uint64_t v;
+	int rc;
+
+	/* ldns would take TYPE12x as 12 and TYPE99999 modulo 2^16 */
+	if (strncasecmp(s, "TYPE", 4) == 0) {
+		rc = parse_uint(s + 4, &v);
+		if (rc == -EINVAL)
+			return config_fail(p,
+					   "qtype: expected TYPE and a decimal "
+					   "number such as TYPE65534, got '%s'",
+					   config_quote(p, 0, s));
+		if (rc == -ERANGE || v < 1 || v > 65535)
+			return config_fail(p,
+					   "qtype: the number in '%s' must be "
+					   "1..65535",
+					   config_quote(p, 0, s));
+		*out = (uint16_t)v;
+		return 0;
+	}
+	t = ldns_get_rr_type_by_name(s);
+	if (t == 0)
+		return config_fail(p,
+				   "qtype: unknown type '%s'; expected a name "
+				   "such "
+				   "as A, AAAA, TXT, ANY, or TYPEnnn",
+				   config_quote(p, 0, s));
+	for (size_t i = 0; i < sizeof(meta_types) / sizeof(meta_types[0]);
+	     i++) {
+		if (strcasecmp(s, meta_types[i]) == 0) {
+			*out = (uint16_t)t;
+			return 0;
+		}
+	}
+	d = ldns_rr_descript((uint16_t)t);
+	if (d == NULL || d->_name == NULL || d->_type != t ||
+	    strcasecmp(d->_name, s) != 0)
+		return config_fail(p,
+				   "qtype: '%s' is not the name of type %u; "
+				   "write "
+				   "TYPE%u if that type is meant",
+				   config_quote(p, 0, s), (unsigned)t,
+				   (unsigned)t);
+	*out = (uint16_t)t;
+	return 0;
+}
+
+/* The name of a type as the file writes it: ldns's where it reads back. */
+void config_qtype_text(uint16_t t, char *buf, size_t buflen)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(t);
+
+	if (t >= 251 && t <= 255)
+		snprintf(buf, buflen, "%s", meta_types[t - 251]);
+	else if (d != NULL && d->_type == t && d->_name != NULL &&
+		 strncasecmp(d->_name, "TYPE", 4) != 0 &&
+		 ldns_get_rr_type_by_name(d->_name) == t)
+		snprintf(buf, buflen, "%s", d->_name);
+	else
+		snprintf(buf, buflen, "TYPE%u", (unsigned)t);
+}
+
+static int set_qtypes(struct parser *p, char **arg, int narg)
+{
+	struct config_rule *r = p->rule;
+	char prev[16];
+
+	if (narg > CONFIG_QTYPES_MAX)
+		return config_fail(p, "qtype: %d types; at most %d in a rule",
+				   narg, CONFIG_QTYPES_MAX);
+	for (int i = 0; i < narg; i++) {
+		uint16_t t = 0;
+
+		if (parse_qtype(p, arg[i], &t) != 0)
+			return -EINVAL;
+		for (size_t j = 0; j < r->nqtypes; j++) {
+			if (r->qtypes[j] != t)
+				continue;
+			config_qtype_text(t, prev, sizeof(prev));
+			return config_fail(p, "qtype: '%s' repeats %s",
+					   config_quote(p, 0, arg[i]), prev);
+		}
+		r->qtypes[r->nqtypes++] = t;
+	}
+	return 0;
+}
+
+/*
+ * Presentation form to lower-case wire form.  Escapes as in zone files:
+ * \DDD (three decimal digits, at most 255) and \X for any other X.
+ */
+static int parse_qname(struct parser *p, const char *s, struct config_qname *q)
+{
+	uint8_t *w = q->wire;
+	size_t n = 0;
+	const char *c = s;
+
+	if (strcmp(s, ".") == 0) {
+		w[0] = 0;
+		q->len = 1;
+		return 0;
+	}
+	while (*c != '\0') {
+		size_t lab = n++, llen = 0;
+
+		while (*c != '\0' && *c != '.') {
+			unsigned v = (unsigned char)*c++;
+			uint64_t d;
+
+			if (v == '\\' && *c == '\0')
+				return config_fail(p,
+						   "qname: '%s' ends with a "
+						   "lone "
+						   "backslash",
+						   config_quote(p, 0, s));
+			if (v == '\\' && *c >= '0' && *c <= '9') {
+				if (parse_digits(c, 3, &d) != 0)
+					return config_fail(
+						p,
+						"qname: bad escape in "
+						"'%s'; use \\DDD (three "
+						"digits) or \\X",
+						config_quote(p, 0, s));
+				if (d > 255)
+					return config_fail(
+						p,
+						"qname: escape above "
+						"\\255 in '%s'",
+						config_quote(p, 0, s));
+				v = (unsigned)d;
+				c += 3;
+			} else if (v == '\\') {
+				v = (unsigned char)*c++;
+			}
+			if (llen == 63)
+				return config_fail(p,
+						   "qname: '%s' has a label "
+						   "longer "
+						   "than 63 octets",
+						   config_quote(p, 0, s));
+			/* the root octet must still fit in 255 */
+			if (n >= 254)
+				return config_fail(p,
+						   "qname: '%s' is longer than "
+						   "255 "
+						   "octets in wire format",
+						   config_quote(p, 0, s));
+			if (v >= 'A' && v <= 'Z')
+				v += 'a' - 'A';
+			w[n++] = (uint8_t)v;
+			llen++;
+		}
+		if (llen == 0)
+			return config_fail(p, "qname: '%s' has an empty label",
+					   config_quote(p, 0, s));
+		w[lab] = (uint8_t)llen;
+		if (*c == '.')
+			c++;
+	}
+	w[n++] = 0;
+	q->len = (uint8_t)n;
+	return 0;
+}
+
+/*
+ * Wire form to presentation form without the trailing dot into buf, which
+ * holds NAME_TEXT_MAX.  Everything but printable ASCII is escaped, except
+ * with raw set octets above 0x7e, which the file may hold as they are.
+ */
+void config_qname_text(const struct config_qname *q, bool raw, char *buf)
+{
+	size_t i = 0, n = 0;
+
+	if (q->len <= 1) {
+		strcpy(buf, ".");
+		return;
+	}
+	while (i < q->len && q->wire[i] != 0) {
+		size_t llen = q->wire[i++];
+
+		if (n > 0)
+			buf[n++] = '.';
+		for (; llen > 0 && i < q->len; llen--, i++) {
+			unsigned char c = q->wire[i];
+
+			if (c == '.' || c == '\\') {
+				buf[n++] = '\\';
+				buf[n++] = (char)c;
+			} else if (c <= 0x20 || c == '#' || c == 0x7f ||
+				   (c > 0x7f && !raw)) {
+				snprintf(buf + n, 5, "\\%03u", c);
+				n += 4;
+			} else {
+				buf[n++] = (char)c;
+			}
+		}
+	}
+	buf[n] = '\0';
+}
+
+static int set_qnames(struct parser *p, char **arg, int narg)
+{
+	struct config_rule *r = p->rule;
+	char prev[NAME_TEXT_MAX];
+
+	if (narg > CONFIG_QNAMES_MAX)
+		return config_fail(p, "qname: %d names; at most %d in a rule",
+				   narg, CONFIG_QNAMES_MAX);
+	for (int i = 0; i < narg; i++) {
+		struct config_qname *q = &r->qnames[r->nqnames];
+
+		if (parse_qname(p, arg[i], q) != 0)
+			return -EINVAL;
+		for (size_t j = 0; j < r->nqnames; j++) {
+			if (r->qnames[j].len != q->len ||
+			    memcmp(r->qnames[j].wire, q->wire, q->len) != 0)
+				continue;
+			config_qname_text(&r->qnames[j], false, prev);
+			return config_fail(p, "qname: '%s' repeats %s",
+					   config_quote(p, 0, arg[i]),
+					   config_quote(p, 1, prev));
+		}
+		r->nqnames++;
+	}
+	return 0;
+}
+
+/* Called by the line parser in config.c, once per setting line. */
+int config_set_value(struct parser *p, const struct key *k, char **arg,
+		     int narg)
+{
+	char *base = k->in_rule ? (char *)p->rule : (char *)p->cfg;
+	void *field = base + k->off;
+
+	switch (k->type) {
+	case KT_QUEUE:
+		return set_queue(p, arg[0]);
+	case KT_UINT:
+		return set_uint(p, k, arg[0], field);
+	case KT_WORD:
+		return set_word(p, k, arg[0], field);
+	case KT_USER:
+	case KT_PATH:
+		return set_string(p, k, arg[0], field);
+	case KT_DURATION:
+		return get_duration(p, k->name, arg[0], k->zero, k->min, k->max,
+				    k->expect, field);
+	case KT_RATE:
+		return get_rate(p, k->name, arg[0], field,
+				(void *)(base + k->off2));
+	case KT_ALLOW:
+		return set_allow(p, arg, narg);
+	case KT_QTYPE:
+		return set_qtypes(p, arg, narg);
+	case KT_QNAME:
+		return set_qnames(p, arg, narg);
+	}
+	return -EINVAL;
+}
+
+void config_duration_text(uint64_t ns, char *buf, size_t buflen)
+{
+	if (buflen == 0)
+		return;
+	if (ns == 0) {
+		snprintf(buf, buflen, "0");
+		return;
+	}
+	for (size_t i = UNITS; i-- > 0;) {
+		if (ns % units[i].ns == 0) {
+			snprintf(buf, buflen, "%llu%s",
+				 (unsigned long long)(ns / units[i].ns),
+				 units[i].name);
+			return;
+		}
+	}
+	/* finer than the file can say; only reached by a caller's value */
+	snprintf(buf, buflen, "%lluns", (unsigned long long)ns);
+}
+
+/* "1h20m": every unit that has a part, for people rather than the file. */
+void config_duration_parts(uint64_t ns, char *buf, size_t buflen)
+{
+	size_t n = 0;
+
+	if (ns == 0 || ns % NS_MS != 0) {
+		config_duration_text(ns, buf, buflen);
+		return;
+	}
+	for (size_t i = UNITS; i-- > 0;) {
+		uint64_t part = ns / units[i].ns;
+		int w;
+
+		if (part == 0)
+			continue;
+		ns -= part * units[i].ns;
+		w = snprintf(buf + n, buflen - n, "%llu%s",
+			     (unsigned long long)part, units[i].name);
+		if (w < 0 || (size_t)w >= buflen - n)
+			return;
+		n += (size_t)w;
+	}
+}

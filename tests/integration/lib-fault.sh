@@ -155,3 +155,21 @@ fault_daemon_stop() {
 	DAEMON_PID=
 	return "$status"
 }
+
+# The setting of the fail-open and overflow tests: the mission rule, the
+# namespaces, Unbound, syslog, and the rules it prints (which depend on the
+# rules only, so one set serves every phase).
+fault_setup_mission() {
+	_run_dir
+	dnsrl_conf "$RUN_DIR/dnsrl.conf" <<'EOF'
+rule any-abuse {
+	qtype ANY
+	limit 2/5s
+}
+EOF
+	dnsrl_require
+	ns_setup
+	unbound_start
+	syslog_start
+	dnsrl_rules_install "$RUN_DIR/dnsrl.conf"
+}

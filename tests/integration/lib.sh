@@ -787,10 +787,10 @@ dnsrl_has_prefilter() {
 		grep -qE "^$cmd -A DNSRL .* -m bpf --bytecode \"[^\"]+\" -j ACCEPT$"
 }
 
-# Packets counted by the prefilter (the bpf ACCEPT rules of the DNSRL
-# chain), for FAMILY 4, 6 or all (default).
-dnsrl_prefilter_packets() {
-	local fam=${1:-all} n=0 ipt c
+# Packets counted by the rules of the DNSRL chain whose target is TARGET,
+# for FAMILY 4, 6 or all (default).
+dnsrl_chain_packets() {
+	local target=$1 fam=${2:-all} n=0 ipt c
 
 	case $fam in
 	4) set -- iptables ;;
@@ -798,29 +798,22 @@ dnsrl_prefilter_packets() {
 	*) set -- iptables ip6tables ;;
 	esac
 	for ipt in "$@"; do
-		c=$(srv "$ipt" -w -vnxL DNSRL |
-			awk '$3 == "ACCEPT" { s += $1 } END { print s + 0 }')
+		c=$(srv "$ipt" -w -vnxL DNSRL | awk -v t="$target" \
+			'$3 == t { s += $1 } END { print s + 0 }')
 		n=$((n + c))
 	done
 	echo "$n"
 }
 
-# Packets counted by the NFQUEUE rules of the DNSRL chain (what
-# --print-rules makes), for FAMILY 4, 6 or all (default).
-dnsrl_rule_packets() {
-	local fam=${1:-all} n=0 ipt c
+# The prefilter's (bpf ACCEPT) and the NFQUEUE rules' packets, for FAMILY.
+# shellcheck disable=SC2120 # FAMILY is optional
+dnsrl_prefilter_packets() {
+	dnsrl_chain_packets ACCEPT "${1:-all}"
+}
 
-	case $fam in
-	4) set -- iptables ;;
-	6) set -- ip6tables ;;
-	*) set -- iptables ip6tables ;;
-	esac
-	for ipt in "$@"; do
-		c=$(srv "$ipt" -w -vnxL DNSRL |
-			awk '$3 == "NFQUEUE" { s += $1 } END { print s + 0 }')
-		n=$((n + c))
-	done
-	echo "$n"
+# shellcheck disable=SC2120 # FAMILY is optional
+dnsrl_rule_packets() {
+	dnsrl_chain_packets NFQUEUE "${1:-all}"
 }
 
 # Starts the daemon with CONF in the server namespace (foreground, syslog to

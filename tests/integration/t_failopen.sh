@@ -164,19 +164,7 @@ EOF
 }
 
 main() {
-	_run_dir
-	# The printed rules depend on the rules only: one set for both.
-	dnsrl_conf "$RUN_DIR/dnsrl.conf" <<'EOF'
-rule any-abuse {
-	qtype ANY
-	limit 2/5s
-}
-EOF
-	dnsrl_require
-	ns_setup
-	unbound_start
-	syslog_start
-	dnsrl_rules_install "$RUN_DIR/dnsrl.conf"
+	fault_setup_mission
 
 	phase yes
 	phase no

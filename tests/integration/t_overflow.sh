@@ -147,18 +147,7 @@ EOF
 }
 
 main() {
-	_run_dir
-	dnsrl_conf "$RUN_DIR/dnsrl.conf" <<'EOF'
-rule any-abuse {
-	qtype ANY
-	limit 2/5s
-}
-EOF
-	dnsrl_require
-	ns_setup
-	unbound_start
-	syslog_start
-	dnsrl_rules_install "$RUN_DIR/dnsrl.conf"
+	fault_setup_mission
 
 	phase yes
 	phase no

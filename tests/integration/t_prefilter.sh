@@ -23,24 +23,6 @@ set -eu
 
 conf=
 
-# Packets counted by the ACCEPT (prefilter) rules of the DNSRL chain, for
-# FAMILY 4, 6 or all (default).
-prefilter_packets() {
-	local fam=${1:-all} n=0 ipt c
-
-	case $fam in
-	4) set -- iptables ;;
-	6) set -- ip6tables ;;
-	*) set -- iptables ip6tables ;;
-	esac
-	for ipt in "$@"; do
-		c=$(srv "$ipt" -w -vnxL DNSRL |
-			awk '$3 == "ACCEPT" { s += $1 } END { print s + 0 }')
-		n=$((n + c))
-	done
-	echo "$n"
-}
-
 # The rules of the DNSRL chain, numbered, the bytecode cut short.
 show_chain() {
 	srv "$1" -w -S DNSRL | awk '{ print "   " NR ": " substr($0, 1, 100) \
@@ -96,8 +78,8 @@ EOF
 	check_order ip6tables
 
 	echo "== 200 A over IPv4 and 200 AAAA over IPv6 at 100/s each"
-	pf4=$(prefilter_packets 4)
-	pf6=$(prefilter_packets 6)
+	pf4=$(dnsrl_prefilter_packets 4)
+	pf6=$(dnsrl_prefilter_packets 6)
 	q0=$(dnsrl_rule_packets)
 	line4=$(ask 4 www.big.example A 200 100)
 	line6=$(ask 6 www.big.example AAAA 200 100)
@@ -127,8 +109,8 @@ EOF
 
 	dnsrl_usr1 any-abuse
 	echo "   $STATS_LINE"
-	pf4=$(($(prefilter_packets 4) - pf4))
-	pf6=$(($(prefilter_packets 6) - pf6))
+	pf4=$(($(dnsrl_prefilter_packets 4) - pf4))
+	pf6=$(($(dnsrl_prefilter_packets 6) - pf6))
 	echo "   bpf rules: IPv4 $pf4, IPv6 $pf6;" \
 		"NFQUEUE rules: $(($(dnsrl_rule_packets) - q0))"
 	assert_eq "IPv4 bpf rule counted the A, the PTR and 2 dig" "$pf4" 203
@@ -138,7 +120,7 @@ EOF
 	assert_eq "daemon verdicts" "$(kv verdicts "$STATS_LINE")" 0
 
 	echo "== what the programs cannot follow goes to the queue"
-	pf4=$(prefilter_packets)
+	pf4=$(dnsrl_prefilter_packets)
 	q0=$(dnsrl_rule_packets)
 	line4=$(ask 4 a.b.c.d.e.f.g.big.example A 1 10)
 	line6=$(ask 6 a.b.c.d.e.f.g.big.example AAAA 1 10)
@@ -155,13 +137,13 @@ EOF
 	echo "   $STATS_LINE"
 	assert_eq "NFQUEUE rules counted them" "$(($(dnsrl_rule_packets) - q0))" 3
 	assert_eq "bpf rules counted none of them" \
-		"$(($(prefilter_packets) - pf4))" 0
+		"$(($(dnsrl_prefilter_packets) - pf4))" 0
 	assert_eq "daemon packets" "$(kv packets "$STATS_LINE")" 3
 	assert_eq "daemon queries" "$(kv queries "$STATS_LINE")" 3
 	assert_eq "daemon accepted" "$(kv accepted "$STATS_LINE")" 3
 
 	echo "== IPv4: $ATTACK4 ANY at 50/s for 10 s"
-	pf4=$(prefilter_packets)
+	pf4=$(dnsrl_prefilter_packets)
 	q0=$(dnsrl_rule_packets)
 	line=$(any_query "$ATTACK4" "$SRV4" 50 500)
 	echo "   $line"
@@ -173,7 +155,7 @@ EOF
 	assert_eq "IPv4 ANY: NFQUEUE rules counted all" \
 		"$(($(dnsrl_rule_packets) - q0))" 500
 	assert_eq "IPv4 ANY: bpf rules counted none" \
-		"$(($(prefilter_packets) - pf4))" 0
+		"$(($(dnsrl_prefilter_packets) - pf4))" 0
 	assert_eq "rule any-abuse matched" "$(kv matched "$rl")" 500
 	assert_eq "rule any-abuse accepted = answered" \
 		"$(kv accepted "$rl")" "$(kv answered "$line")"
@@ -193,7 +175,7 @@ EOF
 	assert_eq "IPv6 ANY: NFQUEUE rules counted all" \
 		"$(($(dnsrl_rule_packets) - q0))" 500
 	assert_eq "IPv6 ANY: bpf rules counted none" \
-		"$(($(prefilter_packets) - pf4))" 0
+		"$(($(dnsrl_prefilter_packets) - pf4))" 0
 	assert_eq "rule any-abuse matched" "$(($(kv matched "$rl") - n))" 500
 	assert_eq "verdicts = packets" \
 		"$(kv verdicts "$STATS_LINE")" "$(kv packets "$STATS_LINE")"

@@ -41,6 +41,7 @@
 #include "stats.h"
 
 #include "pktbuild.h"
+#include "prefilter_oracle.h"
 
 #define CORPUS_DIR "tests/fuzz/corpus"
 #define PKT_MAX 2048
@@ -199,70 +200,6 @@ static unsigned run(const struct prefilter_prog *p, const uint8_t *pkt,
 	return run_insn(insn, pkt, len);
 }
 
-static bool named(const struct config *cfg, uint16_t qtype)
-{
-	for (size_t i = 0; i < cfg->nrules; i++) {
-		const struct config_rule *r = &cfg->rules[i];
-
-		if (r->nqtypes == 0)
-			return true;
-		for (size_t j = 0; j < r->nqtypes; j++)
-			if (r->qtypes[j] == qtype)
-				return true;
-	}
-	return false;
-}
-
-/* How the daemon classifies the first len octets of a packet. */
-enum cls {
-	CLS_OTHER,     /* not UDP to port 53, or a broken header: accepted */
-	CLS_FRAGMENT,  /* the `fragments` setting */
-	CLS_MALFORMED, /* the `malformed` setting */
-	CLS_NOT_QUERY, /* response, opcode, QDCOUNT: accepted */
-	CLS_NAMED,     /* a query whose qtype a rule names */
-	CLS_FREE,      /* a query whose qtype no rule names: accepted */
-};
-
-static enum cls classify(const struct config *cfg, const uint8_t *pkt,
-			 size_t len)
-{
-	struct dns_question q;
-	struct packet pk;
-	enum packet_kind k = packet_parse(pkt, len, &pk);
-	enum dns_status st;
-
-	if (k == PACKET_FRAGMENT)
-		return CLS_FRAGMENT;
-	if (k != PACKET_UDP || pk.dport != 53)
-		return CLS_OTHER;
-	st = dns_parse(pk.payload, pk.payload_len, &q);
-	if (dns_status_malformed(st))
-		return CLS_MALFORMED;
-	if (st != DNS_QUERY)
-		return CLS_NOT_QUERY;
-	return named(cfg, q.qtype) ? CLS_NAMED : CLS_FREE;
-}
-
-/*
- * policy_decide itself: true when the packet was dropped, matched a rule
- * or was counted as allow-listed.
- */
-static bool touched(struct pol *p, const uint8_t *pkt, size_t len)
-{
-	uint64_t before = p->st.c[STATS_ALLOWED], after;
-	enum policy_verdict v;
-
-	if (p->p == NULL)
-		return false;
-	for (size_t i = 0; i < policy_nrules(p->p); i++)
-		before += p->st.rule[policy_rule_id(p->p, i)][STATS_R_MATCHED];
-	v = policy_decide(p->p, &p->ctx, pkt, len, 0);
-	after = p->st.c[STATS_ALLOWED];
-	for (size_t i = 0; i < policy_nrules(p->p); i++)
-		after += p->st.rule[policy_rule_id(p->p, i)][STATS_R_MATCHED];
-	return v == POLICY_DROP || after != before;
-}
-
 static void dump(const char *what, const uint8_t *pkt, size_t len)
 {
 	fprintf(stderr, "%s (%zu octets):", what, len);
@@ -291,12 +228,9 @@ static void check(const char *what, const uint8_t *pkt, size_t len)
 		struct pol *p = &pols[i];
 		enum cls whole = classify(p->cfg, pkt, len);
 		enum cls seen_cap = classify(p->cfg, pkt, cap);
-		bool t = touched(p, pkt, cap);
-		bool bad_whole = whole == CLS_FRAGMENT ||
-				 whole == CLS_MALFORMED || whole == CLS_NAMED;
-		bool bad_cap = seen_cap == CLS_FRAGMENT ||
-			       seen_cap == CLS_MALFORMED ||
-			       seen_cap == CLS_NAMED;
+		bool t = touched(p->p, &p->ctx, pkt, cap);
+		bool bad_whole = cls_limitable(whole);
+		bool bad_cap = cls_limitable(seen_cap);
 		unsigned r;
 
 		/* the oracle is at least as wide as the daemon's decision */

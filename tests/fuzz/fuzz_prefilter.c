@@ -33,6 +33,8 @@
 #include "queue.h"
 #include "stats.h"
 
+#include "../prefilter_oracle.h"
+
 #define PKT_MAX 4096
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -169,56 +171,6 @@ static void init(void)
 		}
 }
 
-static bool named(const struct config *cfg, uint16_t qtype)
-{
-	for (size_t i = 0; i < cfg->nrules; i++) {
-		const struct config_rule *r = &cfg->rules[i];
-
-		if (r->nqtypes == 0)
-			return true;
-		for (size_t j = 0; j < r->nqtypes; j++)
-			if (r->qtypes[j] == qtype)
-				return true;
-	}
-	return false;
-}
-
-/*
- * True when the daemon, seeing pkt[0..len), would let a setting or a
- * rule decide: a fragment, a malformed payload, a named qtype.
- */
-static bool limitable(const struct config *cfg, const uint8_t *pkt, size_t len)
-{
-	struct dns_question q;
-	struct packet pk;
-	enum packet_kind k = packet_parse(pkt, len, &pk);
-	enum dns_status st;
-
-	if (k == PACKET_FRAGMENT)
-		return true;
-	if (k != PACKET_UDP || pk.dport != 53)
-		return false;
-	st = dns_parse(pk.payload, pk.payload_len, &q);
-	if (dns_status_malformed(st))
-		return true;
-	return st == DNS_QUERY && named(cfg, q.qtype);
-}
-
-/* policy_decide dropped it, a rule matched it or an allow-list took it. */
-static bool touched(struct pol *p, const uint8_t *pkt, size_t len)
-{
-	uint64_t before = p->st.c[STATS_ALLOWED], after;
-	enum policy_verdict v;
-
-	for (size_t i = 0; i < policy_nrules(p->p); i++)
-		before += p->st.rule[policy_rule_id(p->p, i)][STATS_R_MATCHED];
-	v = policy_decide(p->p, &p->ctx, pkt, len, 0);
-	after = p->st.c[STATS_ALLOWED];
-	for (size_t i = 0; i < policy_nrules(p->p); i++)
-		after += p->st.rule[policy_rule_id(p->p, i)][STATS_R_MATCHED];
-	return v == POLICY_DROP || after != before;
-}
-
 static void check(const uint8_t *pkt, size_t len)
 {
 	size_t cap = len < QUEUE_COPY_RANGE ? len : QUEUE_COPY_RANGE;
@@ -229,9 +181,9 @@ static void check(const uint8_t *pkt, size_t len)
 	fam = pkt[0] >> 4 == 6;
 	for (size_t i = 0; i < NPOL; i++) {
 		struct pol *p = &pols[i];
-		bool t = touched(p, pkt, cap);
-		bool bad = limitable(p->cfg, pkt, cap) ||
-			   limitable(p->cfg, pkt, len);
+		bool t = touched(p->p, &p->ctx, pkt, cap);
+		bool bad = cls_limitable(classify(p->cfg, pkt, cap)) ||
+			   cls_limitable(classify(p->cfg, pkt, len));
 
 		/* the oracle covers every decision the daemon makes */
 		require(!t || bad);

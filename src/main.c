@@ -103,20 +103,21 @@ static __attribute__((noreturn)) void usage(int code)
 
 /*
  * Reads and checks a configuration: config_load refuses a file others may
- * write; here its owner must be root or the user the daemon runs as
- * (user, or the configured one when user is NULL).
+ * write; here its owner must be root or the user the daemon runs as: the
+ * one it configures at start, the one it is on a reload (`user` needs a
+ * restart).
  */
-static struct config *load_config(const char *path, const char *user, char *err,
+static struct config *load_config(const char *path, bool running, char *err,
 				  size_t errlen)
 {
 	struct config *cfg = config_load(path, err, errlen);
-	uid_t uid;
+	uid_t uid = getuid();
 	gid_t gid;
 
 	if (cfg == NULL)
 		return NULL;
-	if (privs_lookup(user != NULL ? user : cfg->user, &uid, &gid, err,
-			 errlen) < 0 ||
+	if ((!running &&
+	     privs_lookup(cfg->user, &uid, &gid, err, errlen) < 0) ||
 	    config_check_owner(cfg, uid, err, errlen) < 0) {
 		config_free(cfg);
 		return NULL;
@@ -387,8 +388,7 @@ static void reload(struct daemon *d)
 	struct policy *p;
 
 	notify_send("RELOADING=1");
-	/* the user is a restart setting: check against the running one */
-	cfg = load_config(d->cfg->path, d->cfg->user, err, sizeof(err));
+	cfg = load_config(d->cfg->path, true, err, sizeof(err));
 	if (cfg == NULL) {
 		log_warnx("reload failed: %s; the running policy stays", err);
 		notify_send("READY=1\nSTATUS=reload failed; old policy");
@@ -445,10 +445,9 @@ static const struct {
 static void log_losses(struct daemon *d)
 {
 	static struct stats sum;
+	struct report_view v;
 
-	memset(&sum, 0, sizeof(sum));
-	for (size_t i = 0; i < d->nworkers; i++)
-		stats_collect(&d->workers[i].box, &sum);
+	report_view_of(d, &sum, &v);
 	for (size_t i = 0; i < sizeof(loss_counters) / sizeof(loss_counters[0]);
 	     i++) {
 		enum stats_counter c = loss_counters[i].c;
@@ -754,7 +753,7 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		usage(2);
 
-	d.cfg = load_config(path, NULL, err, sizeof(err));
+	d.cfg = load_config(path, false, err, sizeof(err));
 	if (d.cfg == NULL) {
 		fprintf(stderr, "dnsrl: %s\n", err);
 		return 1;

@@ -173,3 +173,18 @@ EOF
 	syslog_start
 	dnsrl_rules_install "$RUN_DIR/dnsrl.conf"
 }
+
+# After a fault: a burst of 20 ANY from the abuser gets exactly 2 answers,
+# and the rule's counters say so (the SIGUSR1 lines stay in STATS_LINE and
+# QUEUE_LINE for the caller's further checks).
+fault_limits_again() {
+	local mode=$1 what=$2 line
+
+	line=$(any_query "$ATTACK4" "$SRV4" 1000 20)
+	echo "   ANY x20 $what: $line"
+	assert_eq "$mode: limits again: ANY x20 answered" \
+		"$(kv answered "$line")" 2
+	dnsrl_usr1 any-abuse
+	assert_eq "$mode: rule any-abuse: matched accepted dropped" \
+		"$(fault_mad any-abuse)" "20 2 18"
+}

@@ -787,6 +787,25 @@ dnsrl_has_prefilter() {
 		grep -qE "^$cmd -A DNSRL .* -m bpf --bytecode \"[^\"]+\" -j ACCEPT$"
 }
 
+# dig as a real client, once per "SERVER NAME TYPE WANT" argument (+tries=1:
+# one packet each); asserts that every answer is WANT.  DIG_SENT is set to
+# the number of queries sent.
+DIG_SENT=0
+dig_expect() {
+	local d n ok=0
+
+	DIG_SENT=0
+	for d in "$@"; do
+		# shellcheck disable=SC2086 # four words
+		set -- $d
+		DIG_SENT=$((DIG_SENT + 1))
+		n=$(cli dig +short +tries=1 +time=2 @"$1" "$2" "$3" || true)
+		echo "   dig @$1 $2 $3: $n"
+		[ "$n" = "$4" ] && ok=$((ok + 1))
+	done
+	assert_eq "dig answers as expected" "$ok" "$DIG_SENT"
+}
+
 # Packets counted by the rules of the DNSRL chain whose target is TARGET,
 # for FAMILY 4, 6 or all (default).
 dnsrl_chain_packets() {

@@ -152,13 +152,7 @@ EOF
 			test "$(kv answered "$stream")" -lt "$STREAM_COUNT"
 	fi
 
-	line=$(any_query "$ATTACK4" "$SRV4" 1000 20)
-	echo "   ANY x20 after SIGCONT: $line"
-	assert_eq "$mode: limits again: ANY x20 answered" \
-		"$(kv answered "$line")" 2
-	dnsrl_usr1 any-abuse
-	assert_eq "$mode: rule any-abuse: matched accepted dropped" \
-		"$(fault_mad any-abuse)" "20 2 18"
+	fault_limits_again "$mode" "after SIGCONT"
 	daemon_stop TERM || st=$?
 	assert_eq "$mode: exit status after SIGTERM" "$st" 0
 }

@@ -188,3 +188,24 @@ fault_limits_again() {
 	assert_eq "$mode: rule any-abuse: matched accepted dropped" \
 		"$(fault_mad any-abuse)" "20 2 18"
 }
+
+# Every packet the NFQUEUE rules passed (RULE_PACKETS, since the daemon
+# started) got its verdict and nothing was lost on the way, by the last
+# SIGUSR1 lines (STATS_LINE, QUEUE_LINE).
+fault_all_verdicted() {
+	local rule=$1 c
+
+	assert_eq "NFQUEUE rule packets = verdicts" \
+		"$rule" "$(kv verdicts "$STATS_LINE")"
+	assert_eq "packets = verdicts" "$(kv packets "$STATS_LINE")" \
+		"$(kv verdicts "$STATS_LINE")"
+	assert_eq "id-sequence = verdicts" "$(kv id-sequence "$QUEUE_LINE")" \
+		"$(kv verdicts "$STATS_LINE")"
+	assert_eq "queue line: waiting" "$(kv waiting "$QUEUE_LINE")" 0
+	assert_eq "queue line: kernel-dropped" \
+		"$(kv kernel-dropped "$QUEUE_LINE")" 0
+	assert_eq "queue line: user-dropped" "$(kv user-dropped "$QUEUE_LINE")" 0
+	for c in id-gaps enobufs internal send-fail; do
+		assert_eq "$c" "$(kv "$c" "$STATS_LINE")" 0
+	done
+}

@@ -55,7 +55,7 @@ sample() {
 
 main() {
 	local pid r0 t0 k pids=() p f line sent=0 rss_base rss_min rss_max
-	local fds0 fds_min fds_max last any_exp drops txt_drops ans legit_sent c
+	local fds0 fds_min fds_max last any_exp drops txt_drops ans legit_sent
 
 	if ! [[ $SOAK_SECONDS =~ ^[0-9]+$ ]] || [ "$SOAK_SECONDS" -lt 60 ] ||
 		[ "$SOAK_SECONDS" -gt 600 ]; then
@@ -156,19 +156,7 @@ EOF
 	assert_eq "same pid" "$DAEMON_PID" "$pid"
 	assert_eq "NFQUEUE rule packets = what the tools sent" \
 		"$(($(dnsrl_rule_packets) - r0))" "$sent"
-	assert_eq "NFQUEUE rule packets = verdicts" \
-		"$(($(dnsrl_rule_packets) - r0))" "$(kv verdicts "$STATS_LINE")"
-	assert_eq "packets = verdicts" "$(kv packets "$STATS_LINE")" \
-		"$(kv verdicts "$STATS_LINE")"
-	assert_eq "id-sequence = verdicts" "$(kv id-sequence "$QUEUE_LINE")" \
-		"$(kv verdicts "$STATS_LINE")"
-	assert_eq "queue line: waiting" "$(kv waiting "$QUEUE_LINE")" 0
-	assert_eq "queue line: kernel-dropped" \
-		"$(kv kernel-dropped "$QUEUE_LINE")" 0
-	assert_eq "queue line: user-dropped" "$(kv user-dropped "$QUEUE_LINE")" 0
-	for c in id-gaps enobufs internal send-fail; do
-		assert_eq "$c" "$(kv "$c" "$STATS_LINE")" 0
-	done
+	fault_all_verdicted "$(($(dnsrl_rule_packets) - r0))"
 	read -r _ _ drops < <(fault_mad any-abuse)
 	read -r _ _ txt_drops < <(fault_mad txt-abuse)
 	drops=$((drops + txt_drops))

@@ -64,8 +64,8 @@ static const struct word facilities[] = {{"daemon", LOG_DAEMON},
 /* Shared with config_value.c and config_print.c. */
 const struct key config_keys[K_COUNT] = {
 	[K_QUEUE] = {"queue", KT_QUEUE, GLOBAL(queue_first),
-		     .expect = "a queue number 0..65535 or a range A-B such "
-			       "as 0-3"},
+		     .expect = "a queue number 0..65535 or a range A-B such as "
+			       "0-3"},
 	[K_QUEUE_MAXLEN] = {"queue-maxlen", KT_UINT, GLOBAL(queue_maxlen),
 			    .min = 16, .max = 1048576, .expect = "16..1048576"},
 	[K_QUEUE_RCVBUF] = {"queue-rcvbuf", KT_UINT, GLOBAL(queue_rcvbuf),
@@ -236,8 +236,7 @@ static int unknown_key(struct parser *p, const char *s)
 	}
 	if (strcmp(s, "{") == 0)
 		return config_fail(p, "'{' belongs at the end of the rule "
-				      "line: "
-				      "rule NAME {");
+				      "line: rule NAME {");
 	for (int i = 0; i < K_COUNT; i++) {
 		if (config_keys[i].in_rule == in_rule)
 			n += (size_t)snprintf(list + n, sizeof(list) - n,
@@ -247,8 +246,7 @@ static int unknown_key(struct parser *p, const char *s)
 	if (in_rule)
 		return config_fail(p,
 				   "unknown setting '%s' in rule %s; expected "
-				   "one "
-				   "of %s",
+				   "one of %s",
 				   config_quote(p, 0, s), p->rule->name, list);
 	return config_fail(p, "unknown setting '%s'; expected one of %s",
 			   config_quote(p, 0, s), list);
@@ -264,8 +262,7 @@ static int check_rule_name(struct parser *p, char **tok, int ntok)
 	if (ntok == 2 && len > 1 && name[len - 1] == '{')
 		return config_fail(p,
 				   "rule: put a space between the name and '{' "
-				   "in "
-				   "'%s'",
+				   "in '%s'",
 				   config_quote(p, 0, name));
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
@@ -293,8 +290,7 @@ static int check_rule_name(struct parser *p, char **tok, int ntok)
 	if (ntok > 3)
 		return config_fail(p,
 				   "rule %s: unexpected '%s' after '{'; "
-				   "settings go "
-				   "on lines of their own",
+				   "settings go on lines of their own",
 				   name, config_quote(p, 0, tok[3]));
 	for (size_t i = 0; i < p->cfg->nrules; i++) {
 		if (strcmp(p->cfg->rules[i].name, name) == 0)
@@ -317,14 +313,11 @@ static int open_rule(struct parser *p, char **tok, int ntok)
 	if (p->rule != NULL)
 		return config_fail(p,
 				   "rule inside rule %s (opened at line %d); "
-				   "close "
-				   "that one with '}' first",
+				   "close that one with '}' first",
 				   p->rule->name, p->rule->line);
 	if (ntok == 1)
 		return config_fail(p, "rule: expected 'rule NAME {', got "
-				      "nothing "
-				      "after "
-				      "'rule'");
+				      "nothing after 'rule'");
 	if (check_rule_name(p, tok, ntok) != 0)
 		return -EINVAL;
 	if (c->nrules == p->rules_cap) {
@@ -366,26 +359,25 @@ static int close_rule(struct parser *p, char **tok, int ntok)
 				   config_quote(p, 0, tok[1]));
 	if (r->limit_n == 0)
 		return fail_at(p, r->line,
-			       "rule %s has no limit; add one such "
-			       "as 'limit 2/5s'",
+			       "rule %s has no limit; add one such as 'limit "
+			       "2/5s'",
 			       r->name);
 	if (r->nqtypes == 0 && r->nqnames == 0)
 		return fail_at(p, r->line,
-			       "rule %s would match every query; "
-			       "give it a qtype, a qname or both",
+			       "rule %s would match every query; give it a "
+			       "qtype, a qname or both",
 			       r->name);
 	if (max_line != 0 && r->hold_down == 0)
 		return fail_at(p, max_line,
-			       "hold-down-max without hold-down "
-			       "in rule %s; add hold-down or "
-			       "remove this line",
+			       "hold-down-max without hold-down in rule %s; "
+			       "add hold-down or remove this line",
 			       r->name);
 	if (max_line != 0 && r->hold_down_max < r->hold_down) {
 		config_duration_text(r->hold_down_max, a, sizeof(a));
 		config_duration_text(r->hold_down, b, sizeof(b));
 		return fail_at(p, max_line,
-			       "hold-down-max %s is shorter than "
-			       "hold-down %s (line %d)",
+			       "hold-down-max %s is shorter than hold-down %s "
+			       "(line %d)",
 			       a, b, p->seen[K_HOLD_DOWN]);
 	}
 	if (max_line == 0 && r->hold_down != 0)
@@ -407,16 +399,13 @@ static int check_bytes(struct parser *p, const char *s, size_t n)
 		if (c == '\r')
 			return config_fail(p,
 					   "carriage return in column %zu: the "
-					   "file "
-					   "has DOS line endings; convert it "
-					   "with "
-					   "dos2unix",
+					   "file has DOS line endings; convert "
+					   "it with dos2unix",
 					   i + 1);
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			return config_fail(p,
 					   "control character \\%03u in column "
-					   "%zu; "
-					   "only spaces and tabs separate "
+					   "%zu; only spaces and tabs separate "
 					   "tokens",
 					   c, i + 1);
 	}
@@ -472,8 +461,7 @@ static int parse_line(struct parser *p, const char *text, size_t n)
 	if (!k->in_rule && p->rule != NULL)
 		return config_fail(p,
 				   "%s is a global setting; move it out of "
-				   "rule %s "
-				   "(opened at line %d)",
+				   "rule %s (opened at line %d)",
 				   k->name, p->rule->name, p->rule->line);
 	if (id != K_ALLOW && p->seen[id] != 0)
 		return config_fail(p, "%s: already set at line %d", k->name,
@@ -487,8 +475,7 @@ static int parse_line(struct parser *p, const char *text, size_t n)
 	if (!list && ntok > 2)
 		return config_fail(p,
 				   "%s: unexpected '%s' after '%s'; it takes "
-				   "one "
-				   "value",
+				   "one value",
 				   k->name, config_quote(p, 0, tok[2]),
 				   config_quote(p, 1, tok[1]));
 	return config_set_value(p, k, tok + 1, ntok - 1);
@@ -553,8 +540,8 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 	}
 	if (rc == 0 && p.rule != NULL)
 		rc = fail_at(&p, p.rule->line,
-			     "rule %s is never closed: the "
-			     "file ends before its '}'",
+			     "rule %s is never closed: the file ends before "
+			     "its '}'",
 			     p.rule->name);
 	if (rc != 0) {
 		config_free(p.cfg);

@@ -112,8 +112,7 @@ static int get_duration(struct parser *p, const char *what, const char *s,
 	case DUR_SYNTAX:
 		return config_fail(p,
 				   "%s: expected a duration such as 5s (units "
-				   "ms, "
-				   "s, m, h, d), got '%s'",
+				   "ms, s, m, h, d), got '%s'",
 				   what, config_quote(p, 0, s));
 	case DUR_NO_UNIT:
 		return config_fail(p, "%s: '%s' needs a unit: ms, s, m, h or d",
@@ -121,14 +120,12 @@ static int get_duration(struct parser *p, const char *what, const char *s,
 	case DUR_FRACTION:
 		return config_fail(p,
 				   "%s: '%s' has a fraction; use a whole "
-				   "number of "
-				   "a smaller unit, such as 1500ms",
+				   "number of a smaller unit, such as 1500ms",
 				   what, config_quote(p, 0, s));
 	case DUR_UNIT:
 		return config_fail(p,
 				   "%s: unknown unit '%s' in '%s'; use ms, s, "
-				   "m, h "
-				   "or d",
+				   "m, h or d",
 				   what, config_quote(p, 0, unit),
 				   config_quote(p, 1, s));
 	case DUR_RANGE:
@@ -183,9 +180,8 @@ static int set_uint(struct parser *p, const struct key *k, const char *s,
 	if (k - config_keys == K_IPV6_PREFIX && rc == 0 && v > 64 && v <= 128)
 		return config_fail(p,
 				   "ipv6-prefix: expected 32..64, got %s: "
-				   "sources "
-				   "are tracked by at most their /64 (one "
-				   "subscriber LAN)",
+				   "sources are tracked by at most their /64 "
+				   "(one subscriber LAN)",
 				   config_quote(p, 0, s));
 	if (rc == -EINVAL)
 		return config_fail(p,
@@ -250,8 +246,7 @@ static int set_string(struct parser *p, const struct key *k, const char *s,
 		if (len > k->max)
 			return config_fail(p,
 					   "%s: path is %zu characters long; "
-					   "at "
-					   "most %llu",
+					   "at most %llu",
 					   k->name, len,
 					   (unsigned long long)k->max);
 	} else {
@@ -264,10 +259,8 @@ static int set_string(struct parser *p, const struct key *k, const char *s,
 			      c == '.'))
 				return config_fail(p,
 						   "user: expected a user name "
-						   "of "
-						   "letters, digits, _ - and "
-						   "., "
-						   "got '%s'",
+						   "of letters, digits, _ - "
+						   "and ., got '%s'",
 						   config_quote(p, 0, s));
 			if (c < '0' || c > '9')
 				digits = false;
@@ -282,14 +275,12 @@ static int set_string(struct parser *p, const struct key *k, const char *s,
 		if (digits)
 			return config_fail(p,
 					   "user: '%s' is a number; give a "
-					   "user "
-					   "name",
+					   "user name",
 					   config_quote(p, 0, s));
 		if (s[0] == '-')
 			return config_fail(p,
 					   "user: '%s' starts with '-'; give a "
-					   "user "
-					   "name",
+					   "user name",
 					   config_quote(p, 0, s));
 	}
 	*field = strdup(s);
@@ -327,18 +318,15 @@ static int set_queue(struct parser *p, char *s)
 				   "queue: queue numbers are 0..65535, got %s",
 				   config_quote(p, 0, b));
 	if (first > last)
-		return config_fail(p,
-				   "queue: range %llu-%llu is reversed; write "
-				   "%llu-%llu",
-				   (unsigned long long)first,
-				   (unsigned long long)last,
-				   (unsigned long long)last,
-				   (unsigned long long)first);
+		return config_fail(
+			p,
+			"queue: range %llu-%llu is reversed; write %llu-%llu",
+			(unsigned long long)first, (unsigned long long)last,
+			(unsigned long long)last, (unsigned long long)first);
 	if (last - first + 1 > CONFIG_QUEUES_MAX)
 		return config_fail(p,
 				   "queue: range %llu-%llu spans %llu queues; "
-				   "at "
-				   "most %d",
+				   "at most %d",
 				   (unsigned long long)first,
 				   (unsigned long long)last,
 				   (unsigned long long)(last - first + 1),
@@ -367,8 +355,8 @@ static int parse_prefix(struct parser *p, char *s, struct config_prefix *out)
 	if (rc != 1)
 		return config_fail(p,
 				   "allow: expected an address or prefix such "
-				   "as "
-				   "203.0.113.0/24 or 2001:db8::/32, got '%s'",
+				   "as 203.0.113.0/24 or 2001:db8::/32, got "
+				   "'%s'",
 				   config_quote(p, 0, s));
 	len = maxlen;
 	if (slash != NULL) {
@@ -376,14 +364,12 @@ static int parse_prefix(struct parser *p, char *s, struct config_prefix *out)
 		if (rc == -EINVAL)
 			return config_fail(p,
 					   "allow: prefix length in '%s' must "
-					   "be a "
-					   "decimal integer 0..%u",
+					   "be a decimal integer 0..%u",
 					   config_quote(p, 0, s), maxlen);
 		if (rc == -ERANGE || len > maxlen)
 			return config_fail(p,
 					   "allow: prefix length in '%s' must "
-					   "be "
-					   "0..%u",
+					   "be 0..%u",
 					   config_quote(p, 0, s), maxlen);
 	}
 	out->len = (uint8_t)len;
@@ -398,8 +384,7 @@ static int parse_prefix(struct parser *p, char *s, struct config_prefix *out)
 			snprintf(text, sizeof(text), "%s/%u", fix, out->len);
 			return config_fail(p,
 					   "allow: %s has host bits set; did "
-					   "you "
-					   "mean %s?",
+					   "you mean %s?",
 					   config_quote(p, 0, s), text);
 		}
 	}
@@ -462,8 +447,7 @@ static int parse_qtype(struct parser *p, const char *s, uint16_t *out)
 	if (t == 0)
 		return config_fail(p,
 				   "qtype: unknown type '%s'; expected a name "
-				   "such "
-				   "as A, AAAA, TXT, ANY, or TYPEnnn",
+				   "such as A, AAAA, TXT, ANY, or TYPEnnn",
 				   config_quote(p, 0, s));
 	for (size_t i = 0; i < sizeof(meta_types) / sizeof(meta_types[0]);
 	     i++) {
@@ -477,8 +461,7 @@ static int parse_qtype(struct parser *p, const char *s, uint16_t *out)
 	    strcasecmp(d->_name, s) != 0)
 		return config_fail(p,
 				   "qtype: '%s' is not the name of type %u; "
-				   "write "
-				   "TYPE%u if that type is meant",
+				   "write TYPE%u if that type is meant",
 				   config_quote(p, 0, s), (unsigned)t,
 				   (unsigned)t);
 	*out = (uint16_t)t;
@@ -550,22 +533,21 @@ static int parse_qname(struct parser *p, const char *s, struct config_qname *q)
 			if (v == '\\' && *c == '\0')
 				return config_fail(p,
 						   "qname: '%s' ends with a "
-						   "lone "
-						   "backslash",
+						   "lone backslash",
 						   config_quote(p, 0, s));
 			if (v == '\\' && *c >= '0' && *c <= '9') {
 				if (parse_digits(c, 3, &d) != 0)
 					return config_fail(
 						p,
-						"qname: bad escape in "
-						"'%s'; use \\DDD (three "
-						"digits) or \\X",
+						"qname: bad escape in '%s'; "
+						"use \\DDD (three digits) or "
+						"\\X",
 						config_quote(p, 0, s));
 				if (d > 255)
 					return config_fail(
 						p,
-						"qname: escape above "
-						"\\255 in '%s'",
+						"qname: escape above \\255 in "
+						"'%s'",
 						config_quote(p, 0, s));
 				v = (unsigned)d;
 				c += 3;
@@ -575,15 +557,13 @@ static int parse_qname(struct parser *p, const char *s, struct config_qname *q)
 			if (llen == 63)
 				return config_fail(p,
 						   "qname: '%s' has a label "
-						   "longer "
-						   "than 63 octets",
+						   "longer than 63 octets",
 						   config_quote(p, 0, s));
 			/* the root octet must still fit in 255 */
 			if (n >= 254)
 				return config_fail(p,
 						   "qname: '%s' is longer than "
-						   "255 "
-						   "octets in wire format",
+						   "255 octets in wire format",
 						   config_quote(p, 0, s));
 			if (v >= 'A' && v <= 'Z')
 				v += 'a' - 'A';

@@ -83,7 +83,7 @@ int queue_process(struct queue *q, const struct queue_handler *h,
  */
 int queue_stop_intake(struct queue *q);
 
-/* The kernel's own counters of a queue (/proc/net/netfilter/nfnetlink_queue). */
+/* The kernel's counters of a queue (/proc/net/netfilter/nfnetlink_queue) */
 struct queue_kstats {
 	uint32_t total;	       /* packets waiting for a verdict now */
 	uint32_t dropped;      /* dropped: queue full without fail-open */

@@ -22,7 +22,7 @@ enum stats_counter {
 	STATS_ACCEPTED,	 /* ... of them accept */
 	STATS_DROPPED,	 /* ... of them drop */
 	STATS_ALLOWED,	 /* queries from an allow-listed source */
-	STATS_MALFORMED, /* unparseable UDP payloads (the `malformed` setting) */
+	STATS_MALFORMED, /* unparseable UDP payloads (`malformed` applies) */
 	STATS_ID_GAPS,	 /* packet ids the kernel skipped: lost messages */
 	STATS_ENOBUFS,	 /* receive buffer overruns reported */
 	STATS_NL_ERRORS, /* error replies from the queue (verdict refused) */

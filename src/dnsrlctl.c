@@ -97,15 +97,14 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "stdout: %s", strerror(errno));
 	}
 	if (rc < 0) {
+		const char *hint = "";
+
+		if (rc == -ENOENT || rc == -ECONNREFUSED)
+			hint = " (is dnsrl running, with control-socket set?)";
+		else if (rc == -EACCES)
+			hint = " (run as root or as the daemon's user)";
 		fprintf(stderr, "dnsrlctl: %s%s%s\n",
-			rc == -EREMOTEIO ? "the daemon says: " : "", err,
-			rc == -ENOENT || rc == -ECONNREFUSED ? " (is dnsrl "
-							       "running, with "
-							       "control-socket "
-							       "set?)"
-			: rc == -EACCES ? " (run as root or as the daemon's "
-					  "user)"
-					: "");
+			rc == -EREMOTEIO ? "the daemon says: " : "", err, hint);
 		return 1;
 	}
 	return 0;

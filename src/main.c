@@ -92,8 +92,7 @@ static __attribute__((noreturn)) void usage(int code)
 		"  -v, --verbose       with -t: print the effective policy;\n"
 		"                      otherwise: debug logging\n"
 		"      --print-rules   print the iptables/ip6tables rules\n"
-		"  -r, --replay FILE   run the policy over a pcap/pcapng "
-		"capture\n"
+		"  -r, --replay FILE   run the policy over a capture (pcap)\n"
 		"                      and print what it would have done\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n",
@@ -180,9 +179,8 @@ static void log_event(struct daemon *d, const struct worker_event *we,
 				     sizeof(qname)) < 0)
 			snprintf(qname, sizeof(qname), "?");
 		config_qtype_text(we->qtype, qtype, sizeof(qtype));
-		log_info("limited: rule %s source %s exceeds %" PRIu32 "/%s "
-			 "(%s "
-			 "%s)",
+		log_info("limited: rule %s source %s exceeds %" PRIu32
+			 "/%s (%s %s)",
 			 r->name, src, r->limit_n, dur, qtype, qname);
 		break;
 	case LIMITER_EV_HELD:

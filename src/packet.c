@@ -114,7 +114,7 @@ static enum packet_kind parse_ipv6(const uint8_t *buf, size_t len,
 		if (n == PACKET_EXT_MAX || end - off < 8)
 			return PACKET_INVALID;
 		if (next == IPPROTO_FRAGMENT) {
-			/* an atomic fragment (offset 0, M 0) is a whole packet */
+			/* an atomic fragment (offset 0, M 0) is whole */
 			if (read16(buf + off + 2) & IPV6_FRAG_MASK)
 				return PACKET_FRAGMENT;
 			ext = 8;

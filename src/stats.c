@@ -91,11 +91,9 @@ int stats_format_rule(const struct stats *s, unsigned id, char *buf,
 	}
 	r = s->rule[id];
 	return snprintf(buf, buflen,
-			"matched=%" PRIu64 " accepted=%" PRIu64 " dropped="
-			"%" PRIu64 " would-drop=%" PRIu64 " held-down=%" PRIu64
-			" total-"
-			"refused="
-			"%" PRIu64,
+			"matched=%" PRIu64 " accepted=%" PRIu64
+			" dropped=%" PRIu64 " would-drop=%" PRIu64
+			" held-down=%" PRIu64 " total-refused=%" PRIu64,
 			r[STATS_R_MATCHED], r[STATS_R_ACCEPTED],
 			r[STATS_R_DROPPED], r[STATS_R_WOULD_DROP],
 			r[STATS_R_HELD], r[STATS_R_TOTAL]);

@@ -151,7 +151,7 @@ static void *worker_main(void *arg)
 		}
 		rc = worker_turn(w);
 		if (rc < 0) {
-			/* the socket itself failed: the queue bypass takes over */
+			/* the socket failed: the queue bypass takes over */
 			atomic_store(&w->error, rc);
 			break;
 		}

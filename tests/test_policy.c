@@ -248,6 +248,47 @@ static void test_allow_lists(void **state)
 	teardown_fixture(f);
 }
 
+/*
+ * Nested, overlapping and adjacent prefixes: the lookup finds the last
+ * range starting at or before an address, so overlapping ranges must be
+ * merged or an address inside the outer one is missed.
+ */
+static void test_allow_lists_overlap(void **state)
+{
+	struct fixture *f = setup_text("allow 198.51.100.0/24 198.51.100.7\n"
+				       "allow 198.51.100.128/25\n"
+				       "allow 203.0.113.0/25 203.0.113.128/25\n"
+				       "allow 2001:db8::/32 2001:db8:1::/48\n"
+				       "allow 2001:db8:1:2::1\n"
+				       "rule any-abuse {\n"
+				       " qtype ANY\n"
+				       " limit 1/1h\n"
+				       "}\n");
+	static const char *const allowed[] = {
+		"198.51.100.50",    "198.51.100.200",  "198.51.100.7",
+		"203.0.113.127",    "203.0.113.128",   "203.0.113.255",
+		"2001:db8:ffff::1", "2001:db8:1:3::1", "2001:db8:1:2::2",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		for (int n = 0; n < 3; n++)
+			assert_int_equal(query(f, allowed[i], "big.example",
+					       T_ANY, 0),
+					 POLICY_ACCEPT);
+	assert_int_equal(f->stats.c[STATS_ALLOWED], 27);
+	/* just outside: limited */
+	assert_int_equal(query(f, "198.51.101.0", "big.example", T_ANY, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "198.51.101.0", "big.example", T_ANY, 0),
+			 POLICY_DROP);
+	assert_int_equal(query(f, "2001:db9::1", "big.example", T_ANY, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "2001:db9::1", "big.example", T_ANY, 0),
+			 POLICY_DROP);
+	teardown_fixture(f);
+}
+
 static void test_qname_suffix(void **state)
 {
 	struct fixture *f = setup_text("rule big-txt {\n"
@@ -524,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_shadow_rule),
 		cmocka_unit_test(test_log_rule_after_drop_rule),
 		cmocka_unit_test(test_allow_lists),
+		cmocka_unit_test(test_allow_lists_overlap),
 		cmocka_unit_test(test_qname_suffix),
 		cmocka_unit_test(test_ipv6_prefix_shares_bucket),
 		cmocka_unit_test(test_total_cap),

@@ -71,8 +71,8 @@ BENCH_BINS = $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 WRAP_test_queue = -Wl,--wrap=recvmmsg -Wl,--wrap=sendmsg
 
 
-.PHONY: all deps check check-unit check-fuzz-corpus check-files \
-	check-integration \
+.PHONY: all deps check check-long check-unit check-fuzz-corpus check-files \
+	check-integration check-integration-long \
 	tests tools fuzz fuzz-run bench demo install uninstall clean format \
 	format-check
 
@@ -102,11 +102,14 @@ $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(DNSRL_CFLAGS) -o $@ $< $(DNSRL_LDFLAGS)
 
-$(B)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c \
-		$(B)/libdnsrl.a
+# Two sources, so each is compiled on its own: one dependency file each.
+$(B)/fuzz-replay/%.o: tests/fuzz/%.c
 	@mkdir -p $(@D)
-	$(CC) $(DNSRL_CFLAGS) -o $@ $< tests/fuzz/replay_main.c \
-		$(B)/libdnsrl.a $(DNSRL_LDFLAGS) $(LIBS)
+	$(CC) $(DNSRL_CFLAGS) -c -o $@ $<
+
+$(B)/fuzz-replay/fuzz_%: $(B)/fuzz-replay/fuzz_%.o \
+		$(B)/fuzz-replay/replay_main.o $(B)/libdnsrl.a
+	$(CC) -o $@ $^ $(DNSRL_LDFLAGS) $(LIBS)
 
 $(B)/bench/%: bench/%.c $(B)/libdnsrl.a
 	@mkdir -p $(@D)
@@ -121,10 +124,16 @@ deps:
 	./scripts/install-deps.sh
 
 # The test command for a fresh machine: installs what it needs, then runs
-# the unit tests, the fuzz corpora and the integration tests.
+# the unit tests, the fuzz corpora, the build and install checks and the
+# quick integration suite (every correctness check, in a few minutes).
 check: deps
 	$(MAKE) check-unit check-fuzz-corpus check-files
 	$(MAKE) check-integration
+
+# The long runs: the 5-minute soak and the fault tests (a stopped daemon,
+# a netlink overflow, a reload storm, valgrind).  CI runs it too.
+check-long: deps
+	$(MAKE) check-integration-long
 
 check-unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
@@ -134,25 +143,40 @@ check-fuzz-corpus: $(FUZZ_REPLAY)
 		echo "== corpus $$n"; \
 		$(B)/fuzz-replay/fuzz_$$n tests/fuzz/corpus/$$n; done
 
-# The systemd unit (systemd-analyze verify) and install/uninstall.
-check-files: all
+# The systemd unit (systemd-analyze verify), install/uninstall, and the
+# dependency tracking of every build directory.
+check-files: all $(TESTS) $(TOOLS) $(FUZZ_REPLAY)
 	B=$(B) tests/check-unit.sh
 	B=$(B) tests/check-install.sh
+	B=$(B) CC=$(CC) tests/check-deps.sh
 
 check-integration: all $(TOOLS)
-	B=$(B) tests/integration/run.sh
+	B=$(B) tests/integration/run.sh quick
+
+check-integration-long: all $(TOOLS)
+	B=$(B) tests/integration/run.sh long
 
 # libFuzzer targets (clang).  `make fuzz-run FUZZ_SECONDS=60` runs each.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -pthread -Iinclude $(WARN) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	$(PKG_CFLAGS) $(PCAP_CFLAGS) -DDNSRL_VERSION='"$(VERSION)"'
-FUZZ_LIB_SRCS = $(LIB_SRCS)
+	$(FUZZ_SAN) $(PKG_CFLAGS) $(PCAP_CFLAGS) \
+	-DDNSRL_VERSION='"$(VERSION)"' -MMD -MP
+FUZZ_LIB_OBJS = $(LIB_SRCS:src/%.c=build-fuzz/obj/%.o)
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS)
+# The library is instrumented for coverage too; only the link adds the
+# fuzzer's main.
+build-fuzz/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/obj/fuzz_%.o: tests/fuzz/fuzz_%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/fuzz_%: build-fuzz/obj/fuzz_%.o $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $@ $^ $(LIBS)
 
 fuzz: $(FUZZ_BINS)
 
@@ -213,4 +237,12 @@ format-check:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)
+# Objects made on the way to a fuzz binary stay, so a rebuild is
+# incremental.
+.SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_NAMES:%=build-fuzz/obj/fuzz_%.o) \
+	$(FUZZ_NAMES:%=$(B)/fuzz-replay/fuzz_%.o) $(B)/fuzz-replay/replay_main.o
+
+# Every build directory's dependency files: after a header changes, what
+# includes it is rebuilt (tests/check-deps.sh checks it).
+-include $(wildcard $(B)/obj/*.d $(B)/tests/*.d $(B)/tools/*.d \
+	$(B)/bench/*.d $(B)/fuzz-replay/*.d build-fuzz/obj/*.d)

@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "decide: %s\n", err);
 		return 1;
 	}
-	p = policy_new(cfg, NULL);
+	p = policy_new(cfg, NULL, NULL);
 	l = limiter_new(table, true); /* as the daemon has it */
 	if (p == NULL || l == NULL) {
 		perror("decide");

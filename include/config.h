@@ -138,9 +138,6 @@ void config_print(const struct config *cfg, FILE *out);
 /* A one-line summary of a rule: "any-abuse: ANY limit 2/5s per /32 /56". */
 void config_rule_summary(const struct config_rule *r, char *buf, size_t buflen);
 
-/* A qtype by its name ("ANY", "TXT") or as "TYPEnnn". */
-void config_qtype_text(uint16_t qtype, char *buf, size_t buflen);
-
 /*
  * Formats a duration in ns the way the file writes it ("5s", "250ms",
  * "10m", "1h").

@@ -63,8 +63,11 @@ static inline bool dns_status_malformed(enum dns_status s)
 	return s >= DNS_SHORT;
 }
 
-/* A short lower-case name for a status ("query", "pointer" ...). */
-const char *dns_status_name(enum dns_status s);
+/*
+ * A qtype as a configuration file writes it: its name where ldns reads
+ * that name back as the same type ("ANY", "TXT"), else "TYPEnnn".
+ */
+void dns_qtype_text(uint16_t qtype, char *buf, size_t buflen);
 
 /*
  * True when the wire-format name suffix[0..len) (lower case, root label

@@ -41,7 +41,4 @@ struct packet {
  */
 enum packet_kind packet_parse(const uint8_t *buf, size_t len, struct packet *p);
 
-/* A short lower-case name for a kind ("udp", "other" ...). */
-const char *packet_kind_name(enum packet_kind kind);
-
 #endif

@@ -43,11 +43,13 @@ struct policy;
 /*
  * Compiles cfg.  Rules that prev (the running policy, or NULL) also has,
  * with the same name, limit, prefixes and hold-down, keep their rule ids
- * and so their buckets; other rules get ids prev does not use.  Returns a
- * new policy the caller owns, or NULL with errno set.  cfg is copied from;
- * the caller keeps it.
+ * and so their buckets; other rules get ids prev does not use and busy
+ * (NULL, or LIMITER_RULE_IDS flags: ids whose buckets may linger) does
+ * not name.  Returns a new policy the caller owns, or NULL with errno set
+ * (ENOSPC: no id left).  cfg is copied from; the caller keeps it.
  */
-struct policy *policy_new(const struct config *cfg, const struct policy *prev);
+struct policy *policy_new(const struct config *cfg, const struct policy *prev,
+			  const bool *busy);
 
 /* No-op on NULL. */
 void policy_free(struct policy *p);
@@ -75,8 +77,5 @@ const struct config_rule *policy_rule_by_id(const struct policy *p,
 /* The number of rules, and the id of the i-th. */
 size_t policy_nrules(const struct policy *p);
 unsigned policy_rule_id(const struct policy *p, size_t i);
-
-/* True when a and b queue the same qtypes (the prefilter's concern). */
-bool policy_same_qtypes(const struct policy *a, const struct policy *b);
 
 #endif

@@ -78,6 +78,25 @@ int report_top_text(const struct report_top *t, const struct policy *p,
 int report_line(const struct report_top *t, size_t i, const struct policy *p,
 		bool truncate, char *buf, size_t buflen);
 
+/*
+ * Formats a per-source transition of rule r the way the log shows it:
+ * "limited: rule R source P exceeds N/T (QTYPE NAME)", "hold-down: ...",
+ * "released: ...".  The first drop carries the query that caused it:
+ * qtype and the wire-format name[0..name_len) (name_len 0: none), which
+ * is escaped.  Returns what snprintf returns.
+ */
+int report_event_text(const struct config_rule *r,
+		      const struct limiter_event *ev, uint16_t qtype,
+		      const uint8_t *name, size_t name_len, bool truncate,
+		      char *buf, size_t buflen);
+
+/*
+ * Logs, with log_warnx, one line for each loss counter of sum (id gaps,
+ * receive buffer overruns, verdicts the kernel refused, internal errors)
+ * that moved since last[], and updates last[].
+ */
+void report_losses(const struct stats *sum, uint64_t last[STATS_NCOUNTERS]);
+
 /* Logs report_line() for every rule with offenders (log_info). */
 void report_log(const struct report_top *t, const struct policy *p,
 		bool truncate);

@@ -2,10 +2,10 @@
 /*
  * A queue worker: one thread per NFQUEUE queue.
  *
- * Workers share the bucket table and the policy.  The main thread swaps
- * the policy pointer on reload and bumps a generation; a worker reads both
- * at the top of each loop turn and reports the generation it has seen, so
- * the main thread knows when no worker holds the old policy any more.
+ * Workers share the bucket table and the policy.  The policy comes from
+ * the reload slot (see reload.h): a worker takes it at the top of each
+ * loop turn and publishes the generation it holds in `seen`, so the main
+ * thread knows when no worker holds an old policy any more.
  * Per-source events travel to the main thread through a bounded
  * single-producer ring; when it is full they are counted, never waited on.
  */
@@ -21,6 +21,7 @@
 #include "limiter.h"
 #include "policy.h"
 #include "queue.h"
+#include "reload.h"
 #include "stats.h"
 
 #define WORKER_EVENTS 1024 /* ring slots, a power of two */
@@ -40,8 +41,7 @@ struct worker_event {
 
 /* What every worker reads and the main thread writes. */
 struct worker_shared {
-	_Atomic(struct policy *) policy;
-	_Atomic uint64_t generation; /* bumped after each policy swap */
+	struct reload_slot slot; /* the running policy */
 	struct limiter *limiter;
 	_Atomic bool stop;
 	bool fail_open; /* on stop, let the kernel pass new packets first */

@@ -5,6 +5,7 @@
  * one-line rule summary for logs and the control socket.
  */
 #include "config.h"
+#include "dns.h"
 #include "config_internal.h"
 
 #include <arpa/inet.h>
@@ -147,7 +148,7 @@ static void print_key(const struct config *cfg, const struct key *k,
 		}
 		fprintf(out, "\t%-*s", w, k->name);
 		for (size_t i = 0; i < r->nqtypes; i++) {
-			config_qtype_text(r->qtypes[i], d, sizeof(d));
+			dns_qtype_text(r->qtypes[i], d, sizeof(d));
 			fprintf(out, " %s", d);
 		}
 		fputc('\n', out);
@@ -217,7 +218,7 @@ void config_rule_summary(const struct config_rule *r, char *buf, size_t buflen)
 	if (r->nqtypes > 0)
 		add(&t, " qtype");
 	for (size_t i = 0; i < r->nqtypes; i++) {
-		config_qtype_text(r->qtypes[i], d, sizeof(d));
+		dns_qtype_text(r->qtypes[i], d, sizeof(d));
 		add(&t, " %s", d);
 	}
 	if (r->nqnames > 0)

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "config_internal.h"
+#include "dns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -416,13 +417,9 @@ static int set_allow(struct parser *p, char **arg, int narg)
 	return 0;
 }
 
-/* ldns maps these itself, outside its table of descriptors. */
-static const char *const meta_types[] = {"IXFR", "AXFR", "MAILB", "MAILA",
-					 "ANY"};
-
 static int parse_qtype(struct parser *p, const char *s, uint16_t *out)
 {
-	const ldns_rr_descriptor *d;
+	char name[16];
 	ldns_rr_type t;
 	uint64_t v;
 	int rc;
@@ -449,16 +446,9 @@ static int parse_qtype(struct parser *p, const char *s, uint16_t *out)
 				   "qtype: unknown type '%s'; expected a name "
 				   "such as A, AAAA, TXT, ANY, or TYPEnnn",
 				   config_quote(p, 0, s));
-	for (size_t i = 0; i < sizeof(meta_types) / sizeof(meta_types[0]);
-	     i++) {
-		if (strcasecmp(s, meta_types[i]) == 0) {
-			*out = (uint16_t)t;
-			return 0;
-		}
-	}
-	d = ldns_rr_descript((uint16_t)t);
-	if (d == NULL || d->_name == NULL || d->_type != t ||
-	    strcasecmp(d->_name, s) != 0)
+	/* an alias ldns knows is refused: the file writes one name a type */
+	dns_qtype_text((uint16_t)t, name, sizeof(name));
+	if (strcasecmp(name, s) != 0)
 		return config_fail(p,
 				   "qtype: '%s' is not the name of type %u; "
 				   "write TYPE%u if that type is meant",
@@ -466,21 +456,6 @@ static int parse_qtype(struct parser *p, const char *s, uint16_t *out)
 				   (unsigned)t);
 	*out = (uint16_t)t;
 	return 0;
-}
-
-/* The name of a type as the file writes it: ldns's where it reads back. */
-void config_qtype_text(uint16_t t, char *buf, size_t buflen)
-{
-	const ldns_rr_descriptor *d = ldns_rr_descript(t);
-
-	if (t >= 251 && t <= 255)
-		snprintf(buf, buflen, "%s", meta_types[t - 251]);
-	else if (d != NULL && d->_type == t && d->_name != NULL &&
-		 strncasecmp(d->_name, "TYPE", 4) != 0 &&
-		 ldns_get_rr_type_by_name(d->_name) == t)
-		snprintf(buf, buflen, "%s", d->_name);
-	else
-		snprintf(buf, buflen, "TYPE%u", (unsigned)t);
 }
 
 static int set_qtypes(struct parser *p, char **arg, int narg)
@@ -499,7 +474,7 @@ static int set_qtypes(struct parser *p, char **arg, int narg)
 		for (size_t j = 0; j < r->nqtypes; j++) {
 			if (r->qtypes[j] != t)
 				continue;
-			config_qtype_text(t, prev, sizeof(prev));
+			dns_qtype_text(t, prev, sizeof(prev));
 			return config_fail(p, "qtype: '%s' repeats %s",
 					   config_quote(p, 0, arg[i]), prev);
 		}

@@ -7,11 +7,16 @@
  * decided on their qtype alone; only a rule with qname suffixes asks for
  * the name, which is then copied and folded eight octets at a time.
  */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
-#include <ldns/wire2host.h>
+#include <ldns/ldns.h>
 
 #include "dns.h"
+#include "wire.h"
+
+_Static_assert(WIRE_DNS_HDR == LDNS_HEADER_SIZE, "the DNS header");
 
 /* ASCII A-Z only: other octets (0xC1 ...) are not letters in DNS */
 static inline uint8_t fold(uint8_t c)
@@ -100,7 +105,7 @@ static enum dns_status parse_question(const uint8_t *w, size_t avail,
 enum dns_status dns_parse(const uint8_t *msg, size_t len,
 			  struct dns_question *q)
 {
-	if (len < LDNS_HEADER_SIZE)
+	if (len < WIRE_DNS_HDR)
 		return DNS_SHORT;
 	if (LDNS_QR_WIRE(msg))
 		return DNS_RESPONSE;
@@ -109,8 +114,7 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len,
 	if (LDNS_QDCOUNT(msg) != 1)
 		return DNS_QDCOUNT;
 	/* what follows the question (EDNS, other sections) is not needed */
-	return parse_question(msg + LDNS_HEADER_SIZE, len - LDNS_HEADER_SIZE,
-			      q);
+	return parse_question(msg + WIRE_DNS_HDR, len - WIRE_DNS_HDR, q);
 }
 
 const uint8_t *dns_question_name(struct dns_question *q)
@@ -122,19 +126,22 @@ const uint8_t *dns_question_name(struct dns_question *q)
 	return q->name;
 }
 
-const char *dns_status_name(enum dns_status s)
-{
-	static const char *const names[DNS_NSTATUS] = {
-		[DNS_QUERY] = "query",	       [DNS_RESPONSE] = "response",
-		[DNS_OPCODE] = "opcode",       [DNS_QDCOUNT] = "qdcount",
-		[DNS_SHORT] = "short",	       [DNS_TRUNCATED] = "truncated",
-		[DNS_POINTER] = "pointer",     [DNS_BAD_LABEL] = "bad-label",
-		[DNS_NAME_LONG] = "name-long",
-	};
+/* ldns maps these itself, outside its table of descriptors. */
+static const char *const meta_types[] = {"IXFR", "AXFR", "MAILB", "MAILA",
+					 "ANY"};
 
-	if ((unsigned int)s >= DNS_NSTATUS)
-		return "unknown";
-	return names[s];
+void dns_qtype_text(uint16_t t, char *buf, size_t buflen)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(t);
+
+	if (t >= LDNS_RR_TYPE_IXFR && t <= LDNS_RR_TYPE_ANY)
+		snprintf(buf, buflen, "%s", meta_types[t - LDNS_RR_TYPE_IXFR]);
+	else if (d != NULL && d->_type == t && d->_name != NULL &&
+		 strncasecmp(d->_name, "TYPE", 4) != 0 &&
+		 ldns_get_rr_type_by_name(d->_name) == t)
+		snprintf(buf, buflen, "%s", d->_name);
+	else
+		snprintf(buf, buflen, "TYPE%u", (unsigned)t);
 }
 
 bool dns_name_has_suffix(struct dns_question *q, const uint8_t *suffix,

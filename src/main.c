@@ -20,15 +20,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "limiter.h"
 #include "log.h"
 #include "notify.h"
+#include "periodic.h"
 #include "policy.h"
 #include "prefilter.h"
 #include "privs.h"
 #include "queue.h"
+#include "reload.h"
 #include "replay.h"
 #include "report.h"
 #include "rules.h"
@@ -39,48 +42,29 @@
 #define DNSRL_VERSION "unknown"
 #endif
 #define DEFAULT_CONFIG "/etc/dnsrl/dnsrl.conf"
-#define TICK_MS 100
-/*
- * A whole table pass every 10 s: it ends quiet episodes ("released" lines
- * come up to 10 s late) and counts live buckets, and each bucket costs a
- * lock, so it is spread thin.
- */
-#define SWEEP_PASS_TICKS 100
-#define RETIRE_WAIT_MS 2000
-#define LOSS_CHECK_TICKS 10 /* losses are looked for once a second */
-#define PROM_TICKS 100	    /* the Prometheus file every 10 s */
+#define PROMETHEUS_EVERY (10 * CLOCK_NS_PER_S)
+#define LOSSES_EVERY CLOCK_NS_PER_S /* losses are looked for once a second */
 
 struct daemon {
 	struct config *cfg;
 	struct worker_shared shared;
 	struct worker *workers;
 	size_t nworkers;
-	struct policy *retired; /* waits for every worker to let go */
-	uint64_t retired_generation;
-	struct limiter_sweep sweep;
+	struct reload *reload;
+	struct periodic periodic;
+	struct periodic_ops periodic_ops;
 	struct tbucket log_budget;
 	uint64_t log_suppressed;
-	uint64_t next_stats;
-	uint64_t next_report;
 	struct control *control; /* or NULL */
 	bool prom_failed;
 	struct notify_watchdog watchdog;
 	bool stalled_logged;
-	unsigned ticks;
 	uint64_t losses[STATS_NCOUNTERS]; /* loss counters last looked at */
 	int kstats; /* the kernel's queue counters, opened as root */
 	int sigfd;
 	int timerfd;
 	int exit_code;
 };
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static __attribute__((noreturn)) void usage(int code)
 {
@@ -100,34 +84,10 @@ static __attribute__((noreturn)) void usage(int code)
 	exit(code);
 }
 
-/*
- * Reads and checks a configuration: config_load refuses a file others may
- * write; here its owner must be root or the user the daemon runs as: the
- * one it configures at start, the one it is on a reload (`user` needs a
- * restart).
- */
-static struct config *load_config(const char *path, bool running, char *err,
-				  size_t errlen)
-{
-	struct config *cfg = config_load(path, err, errlen);
-	uid_t uid = getuid();
-	gid_t gid;
-
-	if (cfg == NULL)
-		return NULL;
-	if ((!running &&
-	     privs_lookup(cfg->user, &uid, &gid, err, errlen) < 0) ||
-	    config_check_owner(cfg, uid, err, errlen) < 0) {
-		config_free(cfg);
-		return NULL;
-	}
-	return cfg;
-}
-
 /* The policy currently running (main thread's view). */
 static const struct policy *current(const struct daemon *d)
 {
-	return atomic_load(&d->shared.policy);
+	return reload_current(d->reload);
 }
 
 static void log_policy(const struct daemon *d, const char *what)
@@ -153,15 +113,15 @@ static void log_policy(const struct daemon *d, const char *what)
 
 /*
  * One per-source line, within the log budget.  we carries the query of a
- * first drop; its name is escaped (dns_name_to_text): it is whatever the
+ * first drop, whose name report_event_text escapes: it is whatever the
  * client sent.
  */
 static void log_event(struct daemon *d, const struct worker_event *we,
 		      uint64_t now)
 {
-	const struct limiter_event *ev = &we->ev;
-	const struct config_rule *r = policy_rule_by_id(current(d), ev->rule);
-	char src[64], dur[32], qname[4 * DNS_NAME_MAX + 8], qtype[16];
+	const struct config_rule *r =
+		policy_rule_by_id(current(d), we->ev.rule);
+	char line[1536];
 
 	if (r == NULL)
 		return; /* the rule is gone since */
@@ -169,34 +129,9 @@ static void log_event(struct daemon *d, const struct worker_event *we,
 		d->log_suppressed++;
 		return;
 	}
-	report_source_text(r, ev->family, ev->key, d->cfg->log_truncate, src,
-			   sizeof(src));
-	switch (ev->kind) {
-	case LIMITER_EV_LIMITED:
-		config_duration_text(r->limit_period, dur, sizeof(dur));
-		if (we->name_len == 0 ||
-		    dns_name_to_text(we->name, we->name_len, qname,
-				     sizeof(qname)) < 0)
-			snprintf(qname, sizeof(qname), "?");
-		config_qtype_text(we->qtype, qtype, sizeof(qtype));
-		log_info("limited: rule %s source %s exceeds %" PRIu32
-			 "/%s (%s %s)",
-			 r->name, src, r->limit_n, dur, qtype, qname);
-		break;
-	case LIMITER_EV_HELD:
-		config_duration_text(ev->hold, dur, sizeof(dur));
-		log_info("hold-down: rule %s source %s refused for %s "
-			 "(hold-down %u)",
-			 r->name, src, dur, ev->level);
-		break;
-	case LIMITER_EV_RELEASED:
-		log_info("released: rule %s source %s, %" PRIu32 " queries "
-			 "refused",
-			 r->name, src, ev->drops);
-		break;
-	default:
-		break;
-	}
+	if (report_event_text(r, &we->ev, we->qtype, we->name, we->name_len,
+			      d->cfg->log_truncate, line, sizeof(line)) > 0)
+		log_info("%s", line);
 }
 
 static void on_released(void *arg, const struct limiter_event *ev)
@@ -204,7 +139,7 @@ static void on_released(void *arg, const struct limiter_event *ev)
 	struct daemon *d = arg;
 	struct worker_event we = {.ev = *ev};
 
-	log_event(d, &we, monotonic_ns());
+	log_event(d, &we, clock_now());
 }
 
 /* Sums the workers' counters into *sum and lends the reports a view. */
@@ -221,8 +156,8 @@ static void report_view_of(struct daemon *d, struct stats *sum,
 	*v = (struct report_view){
 		.sum = sum,
 		.policy = current(d),
-		.live = d->sweep.last_live,
-		.table_used = d->sweep.last_used,
+		.live = periodic_live(&d->periodic),
+		.table_used = periodic_used(&d->periodic),
 		.table_capacity = limiter_capacity(d->shared.limiter),
 		.events_lost = lost,
 		.log_suppressed = d->log_suppressed,
@@ -278,8 +213,8 @@ static int ctl_stats(void *arg, FILE *out)
 static int ctl_top(void *arg, size_t n, FILE *out)
 {
 	struct daemon *d = arg;
-	struct report_top *t = report_top_new(d->shared.limiter, current(d),
-					      monotonic_ns(), n);
+	struct report_top *t =
+		report_top_new(d->shared.limiter, current(d), clock_now(), n);
 	int rc;
 
 	if (t == NULL)
@@ -291,92 +226,67 @@ static int ctl_top(void *arg, size_t n, FILE *out)
 
 static const struct control_ops ctl_ops = {.stats = ctl_stats, .top = ctl_top};
 
-/* The abuse-desk report and the Prometheus file, when they are due. */
-static void reports(struct daemon *d, uint64_t now)
+static void write_prometheus(struct daemon *d)
 {
-	if (d->cfg->report_interval > 0 && now >= d->next_report) {
-		struct report_top *t = report_top_new(
-			d->shared.limiter, current(d), now, d->cfg->report_top);
+	static struct stats sum;
+	struct report_view v;
+	int rc;
 
-		if (t != NULL)
-			report_log(t, current(d), d->cfg->log_truncate);
-		else
-			log_warn("report");
-		report_top_free(t);
-		d->next_report = now + d->cfg->report_interval;
+	report_view_of(d, &sum, &v);
+	rc = report_prometheus(d->cfg->prometheus_file, &v);
+	if (rc < 0 && !d->prom_failed) {
+		errno = -rc;
+		log_warn("prometheus-file %s", d->cfg->prometheus_file);
 	}
-	if (d->cfg->prometheus_file != NULL && d->ticks % PROM_TICKS == 0) {
-		static struct stats sum;
-		struct report_view v;
-		int rc;
+	d->prom_failed = rc < 0;
+}
 
+static void log_report(struct daemon *d, uint64_t now)
+{
+	struct report_top *t = report_top_new(d->shared.limiter, current(d),
+					      now, d->cfg->report_top);
+
+	if (t != NULL)
+		report_log(t, current(d), d->cfg->log_truncate);
+	else
+		log_warn("report");
+	report_top_free(t);
+}
+
+/* The periodic jobs (see periodic.h). */
+static void on_job(void *arg, enum periodic_job job, uint64_t now)
+{
+	static struct stats sum;
+	struct daemon *d = arg;
+	struct report_view v;
+
+	switch (job) {
+	case PERIODIC_STATS:
+		log_stats(d, "");
+		break;
+	case PERIODIC_REPORT:
+		log_report(d, now);
+		break;
+	case PERIODIC_PROMETHEUS:
+		if (d->cfg->prometheus_file != NULL)
+			write_prometheus(d);
+		break;
+	case PERIODIC_LOSSES:
 		report_view_of(d, &sum, &v);
-		rc = report_prometheus(d->cfg->prometheus_file, &v);
-		if (rc < 0 && !d->prom_failed) {
-			errno = -rc;
-			log_warn("prometheus-file %s", d->cfg->prometheus_file);
-		}
-		d->prom_failed = rc < 0;
+		report_losses(&sum, d->losses);
+		break;
+	default:
+		break;
 	}
 }
 
-static bool workers_saw(const struct daemon *d, uint64_t gen)
+/* The jobs whose intervals come from the configuration. */
+static void schedule(struct daemon *d, uint64_t now)
 {
-	for (size_t i = 0; i < d->nworkers; i++)
-		if (atomic_load(&d->workers[i].seen) < gen)
-			return false;
-	return true;
-}
-
-/* Frees the previous policy once no worker uses it, and its buckets. */
-static void retire(struct daemon *d, bool wait)
-{
-	bool keep[LIMITER_RULE_IDS];
-
-	if (d->retired == NULL)
-		return;
-	for (int ms = 0; !workers_saw(d, d->retired_generation); ms += 10) {
-		if (!wait)
-			return;
-		if (ms >= RETIRE_WAIT_MS) {
-			log_warnx("reload: a worker has not taken the new "
-				  "policy for %d ms; keeping the old one",
-				  RETIRE_WAIT_MS);
-			return;
-		}
-		usleep(10000);
-	}
-	policy_rule_ids(current(d), keep);
-	limiter_forget(d->shared.limiter, keep);
-	policy_free(d->retired);
-	d->retired = NULL;
-}
-
-/* Restart-only settings keep their running values; say so. */
-static void keep_restart_settings(const struct config *old, struct config *cfg)
-{
-	const char *changed = NULL;
-
-	if (old->queue_first != cfg->queue_first ||
-	    old->queue_last != cfg->queue_last)
-		changed = "queue";
-	else if (old->queue_maxlen != cfg->queue_maxlen ||
-		 old->queue_rcvbuf != cfg->queue_rcvbuf)
-		changed = "queue-maxlen or queue-rcvbuf";
-	else if (old->table_size != cfg->table_size)
-		changed = "table-size";
-	else if (old->fail_open != cfg->fail_open)
-		changed = "fail-open";
-	if (changed != NULL)
-		log_warnx("reload: %s changed; that needs a restart, the "
-			  "running value stays",
-			  changed);
-	cfg->queue_first = old->queue_first;
-	cfg->queue_last = old->queue_last;
-	cfg->queue_maxlen = old->queue_maxlen;
-	cfg->queue_rcvbuf = old->queue_rcvbuf;
-	cfg->table_size = old->table_size;
-	cfg->fail_open = old->fail_open;
+	periodic_every(&d->periodic, PERIODIC_STATS, d->cfg->stats_interval,
+		       now);
+	periodic_every(&d->periodic, PERIODIC_REPORT, d->cfg->report_interval,
+		       now);
 }
 
 static void reload(struct daemon *d)
@@ -384,26 +294,37 @@ static void reload(struct daemon *d)
 	char err[CONFIG_ERR_MAX];
 	struct config *cfg;
 	struct policy *p;
+	int rc;
 
 	notify_send("RELOADING=1");
-	cfg = load_config(d->cfg->path, true, err, sizeof(err));
+	cfg = reload_load_config(d->cfg->path, true, err, sizeof(err));
 	if (cfg == NULL) {
 		log_warnx("reload failed: %s; the running policy stays", err);
 		notify_send("READY=1\nSTATUS=reload failed; old policy");
 		return;
 	}
-	retire(d, true);
-	keep_restart_settings(d->cfg, cfg);
-	p = policy_new(cfg, current(d));
+	reload_collect(d->reload);
+	reload_keep_restart_settings(d->cfg, cfg);
+	p = reload_policy(d->reload, cfg);
 	if (p == NULL) {
 		log_warn("reload failed: policy");
 		config_free(cfg);
 		notify_send("READY=1");
 		return;
 	}
-	d->retired = atomic_load(&d->shared.policy);
-	atomic_store(&d->shared.policy, p);
-	d->retired_generation = atomic_fetch_add(&d->shared.generation, 1) + 1;
+	rc = reload_swap(d->reload, p, RELOAD_WAIT_MS);
+	if (rc == -ETIMEDOUT)
+		log_warnx("reload: a worker has not taken the new policy in "
+			  "%d ms; it will when it runs again",
+			  RELOAD_WAIT_MS);
+	else if (rc < 0)
+		log_warnx("reload failed: %s; the running policy stays",
+			  strerror(-rc));
+	if (rc < 0 && rc != -ETIMEDOUT) {
+		config_free(cfg);
+		notify_send("READY=1");
+		return;
+	}
 	if (!prefilter_same(d->cfg, cfg)) {
 		char buf[256];
 
@@ -419,49 +340,15 @@ static void reload(struct daemon *d)
 	config_free(d->cfg);
 	d->cfg = cfg;
 	tbucket_init(&d->log_budget, cfg->log_n, cfg->log_period);
-	if (cfg->stats_interval > 0)
-		d->next_stats = monotonic_ns() + cfg->stats_interval;
-	d->next_report = monotonic_ns() + cfg->report_interval;
+	schedule(d, clock_now());
 	log_policy(d, "reloaded");
 	notify_send("READY=1\nSTATUS=running");
 }
 
-/* Counters that mean packets went unseen or unanswered. */
-static const struct {
-	enum stats_counter c;
-	const char *what;
-} loss_counters[] = {
-	{STATS_ID_GAPS, "packets lost to a netlink overflow (id gaps): "
-			"the kernel passed or dropped them unchecked"},
-	{STATS_ENOBUFS, "receive buffer overruns"},
-	{STATS_SEND_FAIL, "verdict batches not taken by the kernel"},
-	{STATS_INTERNAL, "packets accepted on an internal error"},
-	{STATS_NL_ERRORS, "error replies from the queue"},
-};
-
-/* Says, at most once a second, when any loss counter moved. */
-static void log_losses(struct daemon *d)
-{
-	static struct stats sum;
-	struct report_view v;
-
-	report_view_of(d, &sum, &v);
-	for (size_t i = 0; i < sizeof(loss_counters) / sizeof(loss_counters[0]);
-	     i++) {
-		enum stats_counter c = loss_counters[i].c;
-
-		if (sum.c[c] > d->losses[c])
-			log_warnx("%" PRIu64 " %s", sum.c[c] - d->losses[c],
-				  loss_counters[i].what);
-		d->losses[c] = sum.c[c];
-	}
-}
-
 static void tick(struct daemon *d)
 {
-	uint64_t now = monotonic_ns();
+	uint64_t now = clock_now();
 	uint64_t beats[NOTIFY_WORKERS_MAX];
-	size_t count = limiter_buckets(d->shared.limiter);
 	struct worker_event ev;
 
 	for (size_t i = 0; i < d->nworkers; i++) {
@@ -476,12 +363,7 @@ static void tick(struct daemon *d)
 			atomic_store(&d->shared.stop, true);
 		}
 	}
-	limiter_sweep(d->shared.limiter, &d->sweep,
-		      count / SWEEP_PASS_TICKS + 1, now, on_released, d);
-	if (d->cfg->stats_interval > 0 && now >= d->next_stats) {
-		log_stats(d, "");
-		d->next_stats = now + d->cfg->stats_interval;
-	}
+	periodic_run(&d->periodic, now);
 	if (notify_watchdog_due(&d->watchdog, beats, now)) {
 		notify_send("WATCHDOG=1");
 		d->stalled_logged = false;
@@ -490,10 +372,7 @@ static void tick(struct daemon *d)
 			  d->workers[d->watchdog.stalled].num);
 		d->stalled_logged = true;
 	}
-	retire(d, false);
-	reports(d, now);
-	if (++d->ticks % LOSS_CHECK_TICKS == 0)
-		log_losses(d);
+	reload_collect(d->reload);
 }
 
 static int on_signal(struct daemon *d)
@@ -588,10 +467,11 @@ static void start(struct daemon *d)
 {
 	sigset_t mask;
 	struct itimerspec its = {
-		.it_interval = {0, TICK_MS * 1000000L},
-		.it_value = {0, TICK_MS * 1000000L},
+		.it_interval = {0, (long)PERIODIC_TICK_NS},
+		.it_value = {0, (long)PERIODIC_TICK_NS},
 	};
 	struct policy *p;
+	uint64_t now;
 
 	/* blocked before any thread starts, so only the signalfd sees them */
 	sigemptyset(&mask);
@@ -605,23 +485,26 @@ static void start(struct daemon *d)
 	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->timerfd =
 		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d->sigfd < 0 || d->timerfd < 0 ||
-	    timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
+	if (d->sigfd < 0 || d->timerfd < 0)
 		fatal("signalfd/timerfd");
 
 	/* shared even with one worker: this thread sweeps it and reports */
 	d->shared.limiter = limiter_new(d->cfg->table_size, true);
 	if (d->shared.limiter == NULL)
 		fatal("table of %zu sources", d->cfg->table_size);
-	p = policy_new(d->cfg, NULL);
+	p = policy_new(d->cfg, NULL, NULL);
 	if (p == NULL)
 		fatal("policy");
-	atomic_store(&d->shared.policy, p);
-	atomic_store(&d->shared.generation, 1);
+	d->reload = reload_new(&d->shared.slot, d->shared.limiter, p);
+	if (d->reload == NULL)
+		fatal("reload");
 	d->shared.fail_open = d->cfg->fail_open;
 	tbucket_init(&d->log_budget, d->cfg->log_n, d->cfg->log_period);
 
 	open_queues(d);
+	for (size_t i = 0; i < d->nworkers; i++)
+		if (reload_add_reader(d->reload, &d->workers[i].seen) < 0)
+			fatalx("more than %d workers", RELOAD_READERS_MAX);
 	open_control(d);
 	d->kstats = queue_kstats_open();
 	if (d->kstats < 0) {
@@ -637,10 +520,22 @@ static void start(struct daemon *d)
 			fatal("worker thread");
 		}
 	}
+	/* the schedule starts before its timer, so no tick comes early */
+	now = clock_now();
+	d->periodic_ops = (struct periodic_ops){
+		.released = on_released,
+		.job = on_job,
+		.arg = d,
+	};
+	periodic_init(&d->periodic, d->shared.limiter, &d->periodic_ops, now);
+	schedule(d, now);
+	periodic_every(&d->periodic, PERIODIC_PROMETHEUS, PROMETHEUS_EVERY,
+		       now);
+	periodic_every(&d->periodic, PERIODIC_LOSSES, LOSSES_EVERY, now);
+	if (timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
+		fatal("timerfd");
 	notify_watchdog_init(&d->watchdog, notify_watchdog_interval(),
-			     d->nworkers, monotonic_ns());
-	d->next_stats = monotonic_ns() + d->cfg->stats_interval;
-	d->next_report = monotonic_ns() + d->cfg->report_interval;
+			     d->nworkers, now);
 	log_policy(d, "dnsrl " DNSRL_VERSION " started");
 	notify_send("READY=1\nSTATUS=running");
 }
@@ -682,15 +577,14 @@ static void stop(struct daemon *d)
 	for (size_t i = 0; i < d->nworkers; i++) {
 		worker_finish(&d->workers[i]);
 		while (worker_pop_event(&d->workers[i], &ev))
-			log_event(d, &ev, monotonic_ns());
+			log_event(d, &ev, clock_now());
 	}
 	log_stats(d, " (final)");
 	for (size_t i = 0; i < d->nworkers; i++)
 		worker_destroy(&d->workers[i]);
 	free(d->workers);
-	/* no worker runs any more: the old policy can go whoever saw what */
-	policy_free(d->retired);
-	policy_free(atomic_load(&d->shared.policy));
+	/* no worker runs any more: every policy can go, whoever saw what */
+	reload_free(d->reload);
 	limiter_free(d->shared.limiter);
 	config_free(d->cfg);
 	if (d->kstats >= 0)
@@ -751,7 +645,7 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		usage(2);
 
-	d.cfg = load_config(path, false, err, sizeof(err));
+	d.cfg = reload_load_config(path, false, err, sizeof(err));
 	if (d.cfg == NULL) {
 		fprintf(stderr, "dnsrl: %s\n", err);
 		return 1;

@@ -12,19 +12,7 @@
 #include <sys/socket.h>
 
 #include "packet.h"
-
-#define IPV4_HDR_MIN 20
-#define IPV6_HDR_LEN 40
-#define UDP_HDR_LEN 8
-/* MF flag and fragment offset of the IPv4 flags/offset field */
-#define IPV4_FRAG_MASK 0x3fff
-/* offset (upper 13 bits) and M flag (bit 0) of an IPv6 fragment header */
-#define IPV6_FRAG_MASK 0xfff9
-
-static inline uint16_t read16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
+#include "wire.h"
 
 /*
  * The UDP header at buf[off..), in an IP packet that ends at claimed bytes
@@ -36,16 +24,16 @@ static enum packet_kind parse_udp(const uint8_t *buf, size_t off, size_t end,
 	const uint8_t *udp = buf + off;
 	size_t ulen;
 
-	if (end - off < UDP_HDR_LEN)
+	if (end - off < WIRE_UDP_HDR)
 		return PACKET_INVALID;
-	ulen = read16(udp + 4);
-	if (ulen < UDP_HDR_LEN || ulen > claimed - off)
+	ulen = wire_read16(udp + WIRE_UDP_LEN);
+	if (ulen < WIRE_UDP_HDR || ulen > claimed - off)
 		return PACKET_INVALID;
-	p->sport = read16(udp);
-	p->dport = read16(udp + 2);
-	p->payload = udp + UDP_HDR_LEN;
-	p->udp_len = ulen - UDP_HDR_LEN;
-	p->payload_len = end - off - UDP_HDR_LEN;
+	p->sport = wire_read16(udp + WIRE_UDP_SPORT);
+	p->dport = wire_read16(udp + WIRE_UDP_DPORT);
+	p->payload = udp + WIRE_UDP_HDR;
+	p->udp_len = ulen - WIRE_UDP_HDR;
+	p->payload_len = end - off - WIRE_UDP_HDR;
 	if (p->payload_len > p->udp_len)
 		p->payload_len = p->udp_len;
 	return PACKET_UDP;
@@ -56,22 +44,22 @@ static enum packet_kind parse_ipv4(const uint8_t *buf, size_t len,
 {
 	size_t hlen, total, end;
 
-	if (len < IPV4_HDR_MIN)
+	if (len < WIRE_IPV4_HDR_MIN)
 		return PACKET_INVALID;
 	hlen = (size_t)(buf[0] & 0x0f) * 4;
-	if (hlen < IPV4_HDR_MIN || hlen > len)
+	if (hlen < WIRE_IPV4_HDR_MIN || hlen > len)
 		return PACKET_INVALID;
 	p->family = AF_INET;
-	memcpy(p->src, buf + 12, 4);
+	memcpy(p->src, buf + WIRE_IPV4_SRC, 4);
 
-	total = read16(buf + 2);
+	total = wire_read16(buf + WIRE_IPV4_TOTAL_LEN);
 	if (total < hlen)
 		return PACKET_INVALID;
 	/* padding past the total length is not ours; a cut capture is */
 	end = total < len ? total : len;
-	if (read16(buf + 6) & IPV4_FRAG_MASK)
+	if (wire_read16(buf + WIRE_IPV4_FRAG) & WIRE_IPV4_FRAG_MASK)
 		return PACKET_FRAGMENT;
-	if (buf[9] != IPPROTO_UDP)
+	if (buf[WIRE_IPV4_PROTO] != IPPROTO_UDP)
 		return PACKET_OTHER;
 	return parse_udp(buf, hlen, end, total, p);
 }
@@ -79,22 +67,22 @@ static enum packet_kind parse_ipv4(const uint8_t *buf, size_t len,
 static enum packet_kind parse_ipv6(const uint8_t *buf, size_t len,
 				   struct packet *p)
 {
-	size_t off = IPV6_HDR_LEN;
+	size_t off = WIRE_IPV6_HDR;
 	size_t total, end, ext;
 	uint8_t next;
 
-	if (len < IPV6_HDR_LEN)
+	if (len < WIRE_IPV6_HDR)
 		return PACKET_INVALID;
 	p->family = AF_INET6;
-	memcpy(p->src, buf + 8, 16);
+	memcpy(p->src, buf + WIRE_IPV6_SRC, 16);
 
 	/* zero announces a jumbogram, which no DNS query is */
-	total = read16(buf + 4);
+	total = wire_read16(buf + WIRE_IPV6_PAYLOAD_LEN);
 	if (total == 0)
 		return PACKET_INVALID;
-	total += IPV6_HDR_LEN;
+	total += WIRE_IPV6_HDR;
 	end = total < len ? total : len;
-	next = buf[6];
+	next = buf[WIRE_IPV6_NEXT];
 
 	for (unsigned int n = 0;; n++) {
 		switch (next) {
@@ -111,13 +99,14 @@ static enum packet_kind parse_ipv6(const uint8_t *buf, size_t len,
 			return PACKET_OTHER;
 		}
 		/* every extension header is at least 8 octets long */
-		if (n == PACKET_EXT_MAX || end - off < 8)
+		if (n == PACKET_EXT_MAX || end - off < WIRE_IPV6_EXT_MIN)
 			return PACKET_INVALID;
 		if (next == IPPROTO_FRAGMENT) {
 			/* an atomic fragment (offset 0, M 0) is whole */
-			if (read16(buf + off + 2) & IPV6_FRAG_MASK)
+			if (wire_read16(buf + off + WIRE_IPV6_FRAG_OFF) &
+			    WIRE_IPV6_FRAG_MASK)
 				return PACKET_FRAGMENT;
-			ext = 8;
+			ext = WIRE_IPV6_EXT_MIN;
 		} else if (next == IPPROTO_AH) {
 			ext = ((size_t)buf[off + 1] + 2) * 4;
 		} else {
@@ -143,18 +132,4 @@ enum packet_kind packet_parse(const uint8_t *buf, size_t len, struct packet *p)
 	default:
 		return PACKET_INVALID;
 	}
-}
-
-const char *packet_kind_name(enum packet_kind kind)
-{
-	static const char *const names[PACKET_NKINDS] = {
-		[PACKET_UDP] = "udp",
-		[PACKET_OTHER] = "other",
-		[PACKET_FRAGMENT] = "fragment",
-		[PACKET_INVALID] = "invalid",
-	};
-
-	if ((unsigned int)kind >= PACKET_NKINDS)
-		return "unknown";
-	return names[kind];
 }

@@ -8,8 +8,7 @@
 
 #include "dns.h"
 #include "packet.h"
-
-#define DNS_PORT 53
+#include "wire.h"
 
 /* An allow-list entry as an inclusive range of addresses. */
 struct range4 {
@@ -225,9 +224,12 @@ static bool same_buckets(const struct config_rule *a,
 	       a->hold_down_max == b->hold_down_max;
 }
 
-/* Keeps the id (and total) of an unchanged rule; else a fresh id. */
+/*
+ * Keeps the id (and total) of an unchanged rule; else an id that prev
+ * does not use and busy does not name.
+ */
 static int assign_id(struct policy *p, size_t i, const struct policy *prev,
-		     bool used[LIMITER_RULE_IDS])
+		     const bool *busy, bool used[LIMITER_RULE_IDS])
 {
 	struct prule *r = &p->rules[i];
 
@@ -249,7 +251,8 @@ static int assign_id(struct policy *p, size_t i, const struct policy *prev,
 		}
 	}
 	for (unsigned id = 1; id < LIMITER_RULE_IDS; id++) {
-		if (used[id] || (prev != NULL && prev->by_id[id] != NULL))
+		if (used[id] || (prev != NULL && prev->by_id[id] != NULL) ||
+		    (busy != NULL && busy[id]))
 			continue;
 		r->lim.id = (uint8_t)id;
 		used[id] = true;
@@ -259,7 +262,7 @@ static int assign_id(struct policy *p, size_t i, const struct policy *prev,
 }
 
 static int build_rules(struct policy *p, const struct config *cfg,
-		       const struct policy *prev)
+		       const struct policy *prev, const bool *busy)
 {
 	bool used[LIMITER_RULE_IDS] = {false};
 
@@ -286,7 +289,7 @@ static int build_rules(struct policy *p, const struct config *cfg,
 			tbucket_init(&r->total, c->total_n, c->total_period);
 			r->lim.total = &r->total;
 		}
-		rc = assign_id(p, i, prev, used);
+		rc = assign_id(p, i, prev, busy, used);
 		if (rc < 0)
 			return rc;
 		p->by_id[r->lim.id] = r;
@@ -299,7 +302,8 @@ static int build_rules(struct policy *p, const struct config *cfg,
 	return 0;
 }
 
-struct policy *policy_new(const struct config *cfg, const struct policy *prev)
+struct policy *policy_new(const struct config *cfg, const struct policy *prev,
+			  const bool *busy)
 {
 	struct policy *p = calloc(1, sizeof(*p));
 	int rc;
@@ -310,7 +314,7 @@ struct policy *policy_new(const struct config *cfg, const struct policy *prev)
 	p->fragments = cfg->fragments;
 	rc = build_allow(p, cfg);
 	if (rc == 0)
-		rc = build_rules(p, cfg, prev);
+		rc = build_rules(p, cfg, prev, busy);
 	if (rc < 0) {
 		policy_free(p);
 		errno = -rc;
@@ -407,7 +411,7 @@ enum policy_verdict policy_decide(const struct policy *p,
 	enum dns_status st;
 
 	kind = packet_parse(pkt, len, &pk);
-	if (kind == PACKET_UDP && pk.dport != DNS_PORT)
+	if (kind == PACKET_UDP && pk.dport != WIRE_DNS_PORT)
 		kind = PACKET_OTHER; /* not ours: a broader rule queued it */
 	s->pkt[kind]++;
 	if (kind == PACKET_FRAGMENT)
@@ -460,9 +464,4 @@ size_t policy_nrules(const struct policy *p)
 unsigned policy_rule_id(const struct policy *p, size_t i)
 {
 	return i < p->nrules ? p->rules[i].lim.id : 0;
-}
-
-bool policy_same_qtypes(const struct policy *a, const struct policy *b)
-{
-	return memcmp(a->candidate, b->candidate, sizeof(a->candidate)) == 0;
 }

@@ -55,33 +55,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <ldns/ldns.h>
-
 #include "dns.h"
 #include "queue.h"
+#include "wire.h"
 
-#define PF_UDP_HDR 8
-#define PF_DNS_HDR 12
-#define PF_IPV6_HDR 40
-#define PF_IPV4_HDR_MAX 60
 /* the first length octet of the name, from the UDP header */
-#define PF_NAME_OFF (PF_UDP_HDR + PF_DNS_HDR)
+#define PF_NAME_OFF (WIRE_UDP_HDR + WIRE_DNS_HDR)
 /* from the UDP header to the end of qclass, with the root as the name */
 #define PF_MIN_LEN (PF_NAME_OFF + 1 + 4)
 /* the same with the longest name */
 #define PF_MAX_LEN (PF_NAME_OFF + DNS_NAME_MAX + 4)
-/* IPv4 flags and fragment offset: MF and the offset */
-#define PF_IPV4_FRAG_MASK 0x3fff
 #define PF_M_ROOM 1 /* scratch word: H + min(ulen, 279) - 25 */
 /* instructions a label costs: the deepest unroll tried is 64 / 6 */
 #define PF_LABEL_INSNS 6
 
 /* the farthest the program reads; the daemon must see that far */
-#define PF_REACH (PF_IPV4_HDR_MAX + PF_MAX_LEN)
+#define PF_REACH (WIRE_IPV4_HDR_MAX + PF_MAX_LEN)
 _Static_assert(PF_REACH <= QUEUE_COPY_RANGE, "copy range too short");
 
 /* Where a jump goes, resolved once every instruction is placed. */
@@ -200,19 +192,19 @@ static void emit_program(struct pf_asm *a, int family, unsigned labels,
 {
 	a->n = 0;
 	if (family == AF_INET) {
-		emit(a, BPF_LD | BPF_H | BPF_ABS, 6);
-		emit_jump(a, BPF_JSET, PF_IPV4_FRAG_MASK, PF_QUEUE, PF_NEXT);
+		emit(a, BPF_LD | BPF_H | BPF_ABS, WIRE_IPV4_FRAG);
+		emit_jump(a, BPF_JSET, WIRE_IPV4_FRAG_MASK, PF_QUEUE, PF_NEXT);
 		emit(a, BPF_LDX | BPF_B | BPF_MSH, 0);
-		emit(a, BPF_LD | BPF_H | BPF_IND, 4);
+		emit(a, BPF_LD | BPF_H | BPF_IND, WIRE_UDP_LEN);
 		emit_jump(a, BPF_JGT, PF_MAX_LEN, PF_NEXT, PF_SKIP);
 		emit(a, BPF_LD | BPF_IMM, PF_MAX_LEN);
 		emit(a, BPF_ALU | BPF_ADD | BPF_X, 0);
 		emit(a, BPF_ALU | BPF_SUB | BPF_K, PF_MIN_LEN);
 		emit(a, BPF_ST, PF_M_ROOM);
 	} else {
-		emit(a, BPF_LD | BPF_B | BPF_ABS, 6);
+		emit(a, BPF_LD | BPF_B | BPF_ABS, WIRE_IPV6_NEXT);
 		emit_jump(a, BPF_JEQ, IPPROTO_UDP, PF_NEXT, PF_QUEUE);
-		emit(a, BPF_LDX | BPF_W | BPF_IMM, PF_IPV6_HDR);
+		emit(a, BPF_LDX | BPF_W | BPF_IMM, WIRE_IPV6_HDR);
 	}
 	for (unsigned i = 0; i < labels; i++) {
 		emit(a, BPF_LD | BPF_B | BPF_IND, PF_NAME_OFF);
@@ -229,10 +221,10 @@ static void emit_program(struct pf_asm *a, int family, unsigned labels,
 	if (family == AF_INET) {
 		emit(a, BPF_LD | BPF_MEM, PF_M_ROOM);
 	} else {
-		emit(a, BPF_LD | BPF_H | BPF_ABS, PF_IPV6_HDR + 4);
+		emit(a, BPF_LD | BPF_H | BPF_ABS, WIRE_IPV6_HDR + WIRE_UDP_LEN);
 		emit_jump(a, BPF_JGT, PF_MAX_LEN, PF_NEXT, PF_SKIP);
 		emit(a, BPF_LD | BPF_IMM, PF_MAX_LEN);
-		emit(a, BPF_ALU | BPF_ADD | BPF_K, PF_IPV6_HDR - PF_MIN_LEN);
+		emit(a, BPF_ALU | BPF_ADD | BPF_K, WIRE_IPV6_HDR - PF_MIN_LEN);
 	}
 	emit(a, BPF_ALU | BPF_SUB | BPF_X, 0);
 	emit_jump(a, BPF_JGT, DNS_NAME_MAX - 1, PF_QUEUE, PF_NEXT);
@@ -379,22 +371,6 @@ __attribute__((format(printf, 2, 3))) static void add(struct pf_line *l,
 		l->used = l->len - 1;
 }
 
-/* The name a config file gives a type (as config.c writes it). */
-static void qtype_name(uint16_t t, char *buf, size_t buflen)
-{
-	static const char *const meta[] = {"IXFR", "AXFR", "MAILB", "MAILA",
-					   "ANY"};
-	const ldns_rr_descriptor *d = ldns_rr_descript(t);
-
-	if (t >= 251 && t <= 255)
-		snprintf(buf, buflen, "%s", meta[t - 251]);
-	else if (d != NULL && d->_type == t && d->_name != NULL &&
-		 strncasecmp(d->_name, "TYPE", 4) != 0)
-		snprintf(buf, buflen, "%s", d->_name);
-	else
-		snprintf(buf, buflen, "TYPE%u", (unsigned)t);
-}
-
 int prefilter_describe(const struct config *cfg, char *buf, size_t len)
 {
 	struct prefilter_prog p4, p6;
@@ -436,7 +412,7 @@ int prefilter_describe(const struct config *cfg, char *buf, size_t len)
 	if (q.n == 0)
 		add(&l, " (no rule names a type)");
 	for (size_t i = 0; i < q.n; i++) {
-		qtype_name(q.t[i], name, sizeof(name));
+		dns_qtype_text(q.t[i], name, sizeof(name));
 		add(&l, "%s%s", i == 0 ? " " : ", ", name);
 	}
 	return 0;

@@ -19,6 +19,8 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <libnetfilter_queue/linux_nfnetlink_queue.h>
 
+#include "clock.h"
+
 #define PACKET_TYPE ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)
 
 /* A verdict message: header, nfgenmsg, one NFQA_VERDICT_HDR attribute. */
@@ -261,7 +263,6 @@ int queue_process(struct queue *q, const struct queue_handler *h,
 		  struct stats *s)
 {
 	struct batch b = {0};
-	struct timespec ts;
 	uint64_t now;
 	int n;
 
@@ -278,8 +279,7 @@ int queue_process(struct queue *q, const struct queue_handler *h,
 	if (n == 0)
 		return 0;
 	s->c[STATS_BATCHES]++;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	now = clock_now();
 	for (int i = 0; i < n; i++)
 		handle_buffer(q, h, &b, q->bufs[i], q->msgs[i].msg_len,
 			      q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC, now, s);

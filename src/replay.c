@@ -25,31 +25,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "limiter.h"
 #include "packet.h"
+#include "periodic.h"
 #include "policy.h"
 #include "queue.h"
 #include "siphash.h"
 #include "stats.h"
+#include "wire.h"
 
-#define DNS_PORT 53
-#define NS_PER_S UINT64_C(1000000000)
-#define NS_PER_MS UINT64_C(1000000)
-
-/* The daemon's tick and sweep pace (main.c), in capture time. */
-#define TICK_NS (100 * NS_PER_MS)
-#define SWEEP_PASS_TICKS 20
-
-/* A pause this long gets a whole pass of the sweep, not a chunk. */
-#define PAUSE_WHOLE (3600 * NS_PER_S)
-
-/*
- * The whole pass after a pause runs at most this long after the pause
- * began: by then every episode has ended (none outlives its last drop by
- * more than hold-down-max, 7 days at most), and the limiter's wrapping
- * millisecond clock still compares the times right (up to 24 days).
- */
-#define GAP_SWEEP_MAX (8 * 24 * 3600 * NS_PER_S)
+#define NS_PER_S CLOCK_NS_PER_S
+#define NS_PER_MS CLOCK_NS_PER_MS
 
 /* Timestamps saturate here (the year 2116), far from any overflow. */
 #define TIME_MAX ((uint64_t)1 << 62)
@@ -95,13 +82,12 @@ struct replay {
 	struct policy_ctx ctx;
 	struct stats stats;
 
-	struct limiter_sweep sweep;
-	size_t sweep_chunk; /* buckets a tick */
-	uint64_t next_tick; /* capture time of the next sweep */
-	uint64_t limited;   /* episodes begun ... */
-	uint64_t held;	    /* ... hold-downs started in them ... */
-	uint64_t released;  /* ... episodes ended ... */
-	uint64_t running;   /* ... and still on at the end */
+	struct periodic_ops pops;
+	struct periodic periodic; /* in capture time, from the first packet */
+	uint64_t limited;	  /* episodes begun ... */
+	uint64_t held;		  /* ... hold-downs started in them ... */
+	uint64_t released;	  /* ... episodes ended ... */
+	uint64_t running;	  /* ... and still on at the end */
 
 	bool started;	    /* a packet was read */
 	uint64_t first;	    /* capture time of the first packet, ns */
@@ -116,17 +102,6 @@ struct replay {
 	uint64_t tally_key[2];
 	int error; /* -ENOMEM once the list could not grow */
 };
-
-static inline uint16_t read16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static inline uint32_t read32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	       (uint32_t)b[2] << 8 | b[3];
-}
 
 static bool link_supported(int dlt)
 {
@@ -171,7 +146,7 @@ static enum frame ether_payload(const uint8_t *f, size_t len, size_t off,
 	     tags++) {
 		if (tags == VLAN_TAGS_MAX || len - off < VLAN_TAG_LEN)
 			return FRAME_NOT_IP;
-		type = read16(f + off + 2);
+		type = wire_read16(f + off + 2);
 		off += VLAN_TAG_LEN;
 	}
 	if (type == ETH_P_IP)
@@ -190,7 +165,7 @@ static enum frame loop_payload(const uint8_t *f, size_t len, const uint8_t **ip,
 
 	if (len < LOOP_HDR_LEN)
 		return FRAME_NOT_IP;
-	af = read32(f);
+	af = wire_read32(f);
 	if (af > 0xffff)
 		af = __builtin_bswap32(af);
 	switch (af) {
@@ -214,21 +189,21 @@ static enum frame frame_ip(int dlt, const uint8_t *f, size_t len,
 	case DLT_EN10MB:
 		if (len < ETH_HLEN)
 			return FRAME_NOT_IP;
-		return ether_payload(f, len, ETH_HLEN, read16(f + 12), ip,
+		return ether_payload(f, len, ETH_HLEN, wire_read16(f + 12), ip,
 				     iplen);
 	case DLT_LINUX_SLL:
 		if (len < SLL_HDR_LEN)
 			return FRAME_NOT_IP;
-		if (read16(f) == LINUX_SLL_OUTGOING)
+		if (wire_read16(f) == LINUX_SLL_OUTGOING)
 			return FRAME_OUTGOING;
-		return ether_payload(f, len, SLL_HDR_LEN, read16(f + 14), ip,
-				     iplen);
+		return ether_payload(f, len, SLL_HDR_LEN, wire_read16(f + 14),
+				     ip, iplen);
 	case DLT_LINUX_SLL2:
 		if (len < SLL2_HDR_LEN)
 			return FRAME_NOT_IP;
 		if (f[10] == LINUX_SLL_OUTGOING)
 			return FRAME_OUTGOING;
-		return ether_payload(f, len, SLL2_HDR_LEN, read16(f), ip,
+		return ether_payload(f, len, SLL2_HDR_LEN, wire_read16(f), ip,
 				     iplen);
 	case DLT_NULL:
 	case DLT_LOOP:
@@ -249,7 +224,7 @@ static enum frame frame_queued(const uint8_t *ip, size_t len)
 
 	switch (packet_parse(ip, len, &pk)) {
 	case PACKET_UDP:
-		return pk.dport == DNS_PORT ? FRAME_IP : FRAME_NOT_DNS;
+		return pk.dport == WIRE_DNS_PORT ? FRAME_IP : FRAME_NOT_DNS;
 	case PACKET_FRAGMENT:
 		return FRAME_FRAGMENT;
 	case PACKET_INVALID:
@@ -365,48 +340,10 @@ static bool episodes_open(const struct replay *r)
 	return r->limited > r->released + r->stats.table.evicted_limited;
 }
 
-/* Visits every bucket at time t. */
-static void sweep_whole(struct replay *r, uint64_t t)
+/* Sweeps can end nothing while no episode is open. */
+static bool sweep_wanted(void *arg)
 {
-	bool fresh = r->sweep.next == 0;
-
-	while (!limiter_sweep(r->limiter, &r->sweep, r->sweep_chunk, t,
-			      on_event, r))
-		;
-	/* a pass begun earlier has left its first buckets behind */
-	if (!fresh)
-		while (!limiter_sweep(r->limiter, &r->sweep, r->sweep_chunk, t,
-				      on_event, r))
-			;
-}
-
-/*
- * The daemon's sweep in capture time: a chunk of the table each 100 ms
- * while packets come that often.  A sweep only ends episodes (a refilled
- * bucket is free to reuse without one), so none runs while no episode is
- * open.  Over a pause, one chunk stands for all the ticks it missed: a
- * sparse capture costs a chunk a packet, not up to two passes.  A pause
- * of an hour or more gets a whole pass, so that a whole pass comes at
- * least every few hours of capture time and no episode outlives its end
- * for long: never near the 24 days the limiter's clock compares.
- */
-static void sweep_until(struct replay *r, uint64_t now)
-{
-	uint64_t late;
-
-	if (now < r->next_tick)
-		return;
-	late = now - r->next_tick;
-	if (episodes_open(r)) {
-		if (late < PAUSE_WHOLE)
-			limiter_sweep(r->limiter, &r->sweep, r->sweep_chunk,
-				      now, on_event, r);
-		else
-			sweep_whole(r, late > GAP_SWEEP_MAX
-					       ? r->next_tick + GAP_SWEEP_MAX
-					       : now);
-	}
-	r->next_tick += (late / TICK_NS + 1) * TICK_NS;
+	return episodes_open(arg);
 }
 
 /* The capture time of a packet, in ns, never before the last one. */
@@ -427,7 +364,7 @@ static uint64_t packet_time(struct replay *r, const struct timeval *tv)
 		r->started = true;
 		r->first = ns;
 		r->now = ns;
-		r->next_tick = ns + TICK_NS;
+		periodic_init(&r->periodic, r->limiter, &r->pops, ns);
 	} else if (ns < r->now) {
 		r->backwards++;
 	} else {
@@ -446,7 +383,7 @@ static void replay_packet(struct replay *r, const struct pcap_pkthdr *h,
 	size_t len = 0;
 
 	r->read++;
-	sweep_until(r, now);
+	periodic_run(&r->periodic, now);
 	fr = frame_ip(r->dlt, data, h->caplen, &ip, &len);
 	if (fr == FRAME_IP) {
 		/* the daemon sees no more than its copy range */
@@ -496,13 +433,12 @@ static struct replay *replay_new(const struct config *cfg, const char *name,
 	}
 	siphash13_key(r->tally_key, key);
 	explicit_bzero(key, sizeof(key));
-	r->policy = policy_new(cfg, NULL);
+	r->policy = policy_new(cfg, NULL, NULL);
 	if (r->policy == NULL)
 		goto fail;
 	r->limiter = limiter_new(cfg->table_size, false);
 	if (r->limiter == NULL)
 		goto fail;
-	r->sweep_chunk = limiter_buckets(r->limiter) / SWEEP_PASS_TICKS + 1;
 	if (tally_grow(r) < 0) {
 		errno = ENOMEM;
 		goto fail;
@@ -511,6 +447,11 @@ static struct replay *replay_new(const struct config *cfg, const char *name,
 	r->ctx.stats = &r->stats;
 	r->ctx.event = on_query_event;
 	r->ctx.event_arg = r;
+	r->pops = (struct periodic_ops){
+		.released = on_event,
+		.sweep_wanted = sweep_wanted,
+		.arg = r,
+	};
 	return r;
 
 fail:
@@ -673,7 +614,7 @@ static int report(struct replay *r, FILE *out, const char *stopped, char *err,
 
 	/* episodes that ended by the last packet are over, not running */
 	if (r->started && episodes_open(r))
-		sweep_whole(r, r->now);
+		periodic_sweep_whole(&r->periodic, r->now);
 	policy_limiter_rules(r->policy, rules);
 	limiter_walk(r->limiter, rules, r->now, on_entry, r);
 	if (r->error != 0) {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dns.h"
 #include "log.h"
 
 #define SOURCE_TEXT_MAX 64
@@ -229,6 +230,70 @@ int report_line(const struct report_top *t, size_t i, const struct policy *p,
 		n = m < 0 ? m : n + m;
 	}
 	return n;
+}
+
+int report_event_text(const struct config_rule *r,
+		      const struct limiter_event *ev, uint16_t qtype,
+		      const uint8_t *name, size_t name_len, bool truncate,
+		      char *buf, size_t buflen)
+{
+	char src[SOURCE_TEXT_MAX], dur[32], type[16];
+	char qname[4 * DNS_NAME_MAX + 8];
+
+	report_source_text(r, ev->family, ev->key, truncate, src, sizeof(src));
+	switch (ev->kind) {
+	case LIMITER_EV_LIMITED:
+		config_duration_text(r->limit_period, dur, sizeof(dur));
+		if (name_len == 0 ||
+		    dns_name_to_text(name, name_len, qname, sizeof(qname)) < 0)
+			snprintf(qname, sizeof(qname), "?");
+		dns_qtype_text(qtype, type, sizeof(type));
+		return snprintf(buf, buflen,
+				"limited: rule %s source %s exceeds %" PRIu32
+				"/%s (%s %s)",
+				r->name, src, r->limit_n, dur, type, qname);
+	case LIMITER_EV_HELD:
+		config_duration_text(ev->hold, dur, sizeof(dur));
+		return snprintf(buf, buflen,
+				"hold-down: rule %s source %s refused for %s "
+				"(hold-down %u)",
+				r->name, src, dur, ev->level);
+	case LIMITER_EV_RELEASED:
+		return snprintf(buf, buflen,
+				"released: rule %s source %s, %" PRIu32
+				" queries refused",
+				r->name, src, ev->drops);
+	default:
+		if (buflen > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+}
+
+/* Counters that mean packets went unseen or unanswered. */
+static const struct {
+	enum stats_counter c;
+	const char *what;
+} loss_counters[] = {
+	{STATS_ID_GAPS, "packets lost to a netlink overflow (id gaps): "
+			"the kernel passed or dropped them unchecked"},
+	{STATS_ENOBUFS, "receive buffer overruns"},
+	{STATS_SEND_FAIL, "verdict batches not taken by the kernel"},
+	{STATS_INTERNAL, "packets accepted on an internal error"},
+	{STATS_NL_ERRORS, "error replies from the queue"},
+};
+
+void report_losses(const struct stats *sum, uint64_t last[STATS_NCOUNTERS])
+{
+	for (size_t i = 0; i < sizeof(loss_counters) / sizeof(loss_counters[0]);
+	     i++) {
+		enum stats_counter c = loss_counters[i].c;
+
+		if (sum->c[c] > last[c])
+			log_warnx("%" PRIu64 " %s", sum->c[c] - last[c],
+				  loss_counters[i].what);
+		last[c] = sum->c[c];
+	}
 }
 
 void report_log(const struct report_top *t, const struct policy *p,

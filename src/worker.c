@@ -4,20 +4,12 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 /* Most batches one turn drains before it checks stop and stats again. */
 #define TURN_BATCHES 64
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void push_event(void *arg, const struct limiter_event *ev,
 		       struct dns_question *q)
@@ -90,11 +82,12 @@ int worker_init(struct worker *w, struct worker_shared *shared, struct queue *q)
 /* Takes up the current policy; a new one resets the counters of gone rules. */
 static void pick_policy(struct worker *w)
 {
-	uint64_t gen = atomic_load_explicit(&w->shared->generation,
+	uint64_t gen = atomic_load_explicit(&w->shared->slot.generation,
 					    memory_order_acquire);
 	bool keep[LIMITER_RULE_IDS];
 
-	w->cur = atomic_load_explicit(&w->shared->policy, memory_order_acquire);
+	w->cur = atomic_load_explicit(&w->shared->slot.policy,
+				      memory_order_acquire);
 	if (gen != w->cur_generation || w->cur_generation == 0) {
 		policy_rule_ids(w->cur, keep);
 		for (unsigned id = 0; id < LIMITER_RULE_IDS; id++)
@@ -155,8 +148,8 @@ static void *worker_main(void *arg)
 			atomic_store(&w->error, rc);
 			break;
 		}
-		now = monotonic_ns();
-		if (now - published >= WORKER_POLL_MS * 1000000ull) {
+		now = clock_now();
+		if (now - published >= WORKER_POLL_MS * CLOCK_NS_PER_MS) {
 			stats_publish(&w->box, &w->stats);
 			published = now;
 		}

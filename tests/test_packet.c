@@ -607,18 +607,6 @@ static void test_jumbo(void **state)
 	assert_int_equal(parse_copy(b, len, &p), PACKET_INVALID);
 }
 
-static void test_kind_names(void **state)
-{
-	(void)state;
-	assert_string_equal(packet_kind_name(PACKET_UDP), "udp");
-	assert_string_equal(packet_kind_name(PACKET_OTHER), "other");
-	assert_string_equal(packet_kind_name(PACKET_FRAGMENT), "fragment");
-	assert_string_equal(packet_kind_name(PACKET_INVALID), "invalid");
-	assert_string_equal(packet_kind_name(PACKET_NKINDS), "unknown");
-	assert_string_equal(packet_kind_name((enum packet_kind) - 1), "unknow"
-								      "n");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,7 +627,6 @@ int main(void)
 		cmocka_unit_test(test_ipv6_ext_past_end),
 		cmocka_unit_test(test_bad_version),
 		cmocka_unit_test(test_jumbo),
-		cmocka_unit_test(test_kind_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,7 +153,7 @@ static int setup_pols(void **state)
 			return -1;
 		/* without a rule only the settings decide: classify() */
 		if (p->cfg->nrules > 0) {
-			p->p = policy_new(p->cfg, NULL);
+			p->p = policy_new(p->cfg, NULL, NULL);
 			if (p->p == NULL)
 				return -1;
 		}

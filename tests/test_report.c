@@ -73,7 +73,7 @@ static struct fixture *fixture_new(const char *text, size_t capacity)
 		config_parse("test.conf", text, strlen(text), err, sizeof(err));
 	if (f->cfg == NULL)
 		fail_msg("config: %s", err);
-	f->pol = policy_new(f->cfg, NULL);
+	f->pol = policy_new(f->cfg, NULL, NULL);
 	assert_non_null(f->pol);
 	f->lim = limiter_new(capacity, false);
 	assert_non_null(f->lim);

@@ -141,7 +141,7 @@ static void init(void)
 		p->cfg = config_parse("fuzz.conf", policy_text[i],
 				      strlen(policy_text[i]), err, sizeof(err));
 		require(p->cfg != NULL);
-		p->p = policy_new(p->cfg, NULL);
+		p->p = policy_new(p->cfg, NULL, NULL);
 		p->lim = limiter_new(1024, false);
 		require(p->p != NULL && p->lim != NULL);
 		p->ctx.limiter = p->lim;

@@ -1,17 +1,31 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# run.sh: the integration tests, in order: the harness check
-# (smoke-harness.sh), then each t_*.sh.  Each runs on its own, in its own
-# namespaces; this prints each one's summary line and time, the ok/FAIL
-# lines and the end of the output of a test that failed, and a total.
-# Exits 0 when every test passed.
+# run.sh: the integration tests of a suite, in order: the harness check
+# (smoke-harness.sh), then each t_*.sh of the suite.  Each runs on its
+# own, in its own namespaces; this prints each one's summary line and
+# time, the ok/FAIL lines and the end of the output of a test that
+# failed, and a total.  Exits 0 when every test passed.
 #
-#   make check-integration            # B=build
-#   sudo B=build-asan tests/integration/run.sh
+# Two suites: `quick` (the default, what `make check` runs: every
+# correctness check, a few minutes) and `long` (`make check-long`: the
+# soak and the fault runs, marked "# suite: long" in their header).
+#
+#   make check-integration            # B=build, the quick suite
+#   make check-long                   # the long suite
+#   sudo B=build-asan tests/integration/run.sh [quick|long|all]
 #   VERBOSE=1 ... run.sh              # every test's whole output too
 #   TEST_TIMEOUT=300                  # seconds a test may take (default)
 set -eu
+
+suite=${1:-quick}
+case $suite in
+quick | long | all) ;;
+*)
+	echo "usage: run.sh [quick|long|all]" >&2
+	exit 2
+	;;
+esac
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -39,15 +53,23 @@ done
 # after these, in name order.
 order=(smoke-harness t_legit t_any_limit t_shadow t_bad_packets t_verdicts
 	t_kill9 t_reload)
+# The suite a test belongs to: its header says "# suite: long", or quick.
+in_suite() {
+	local s=quick
+
+	grep -q '^# suite: long$' "$here/$1.sh" && s=long
+	[ "$suite" = all ] || [ "$suite" = "$s" ]
+}
+
 tests=()
 for t in "${order[@]}"; do
-	[ -f "$here/$t.sh" ] && tests+=("$t")
+	[ -f "$here/$t.sh" ] && in_suite "$t" && tests+=("$t")
 done
 for f in "$here"/t_*.sh; do
 	t=$(basename "$f" .sh)
 	case " ${order[*]} " in
 	*" $t "*) ;;
-	*) tests+=("$t") ;;
+	*) in_suite "$t" && tests+=("$t") ;;
 	esac
 done
 
@@ -65,7 +87,7 @@ n_skip=0
 a_ok=0
 a_fail=0
 failed=()
-echo "integration tests, B=$B: ${tests[*]}"
+echo "integration tests ($suite), B=$B: ${tests[*]}"
 for t in "${tests[@]}"; do
 	log=$logs/$t.log
 	t0=$(ms_now)

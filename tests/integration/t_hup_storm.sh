@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# suite: long
 #
 # t_hup_storm.sh: 100 SIGHUPs, one every 100 ms, during 10 s of traffic.
 # Each reload swaps the policy: any-abuse (ANY 2/5s) stays the same, so

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# suite: long
 #
 # t_soak.sh: SOAK_SECONDS (default 300, 60..600) of steady mixed load,
 # every source bounded in count and time:

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "reload.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "privs.h"
+
+/* How often reload_swap looks whether the readers took the new policy. */
+#define SWAP_POLL_MS 5
+
+struct retired {
+	struct policy *p;
+	uint64_t until; /* every reader must hold this generation or later */
+};
+
+struct reload {
+	struct reload_slot *slot;
+	struct limiter *limiter;
+	_Atomic uint64_t *readers[RELOAD_READERS_MAX];
+	size_t nreaders;
+	/* retired policies, oldest first; a reload adds one */
+	struct retired *retired;
+	size_t nretired, cap;
+	/* ids that are in no policy but may still have buckets */
+	bool stale[LIMITER_RULE_IDS];
+};
+
+struct reload *reload_new(struct reload_slot *slot, struct limiter *l,
+			  struct policy *p)
+{
+	struct reload *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->slot = slot;
+	r->limiter = l;
+	atomic_store(&slot->policy, p);
+	atomic_store(&slot->generation, 1);
+	return r;
+}
+
+int reload_add_reader(struct reload *r, _Atomic uint64_t *seen)
+{
+	if (r->nreaders == RELOAD_READERS_MAX)
+		return -ENOSPC;
+	r->readers[r->nreaders++] = seen;
+	return 0;
+}
+
+const struct policy *reload_current(const struct reload *r)
+{
+	return atomic_load(&r->slot->policy);
+}
+
+struct policy *reload_policy(const struct reload *r, const struct config *cfg)
+{
+	return policy_new(cfg, reload_current(r), r->stale);
+}
+
+/* The oldest generation some reader still holds. */
+static uint64_t oldest_seen(const struct reload *r)
+{
+	uint64_t min = UINT64_MAX;
+
+	for (size_t i = 0; i < r->nreaders; i++) {
+		uint64_t g = atomic_load_explicit(r->readers[i],
+						  memory_order_acquire);
+
+		if (g < min)
+			min = g;
+	}
+	return min;
+}
+
+int reload_swap(struct reload *r, struct policy *p, unsigned wait_ms)
+{
+	struct policy *old = atomic_load(&r->slot->policy);
+	bool keep[LIMITER_RULE_IDS], had[LIMITER_RULE_IDS];
+	uint64_t gen;
+
+	/* room first: once p is published, nothing may fail */
+	if (r->nretired == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 4;
+		struct retired *n = realloc(r->retired, cap * sizeof(*n));
+
+		if (n == NULL) {
+			policy_free(p);
+			return -ENOMEM;
+		}
+		r->retired = n;
+		r->cap = cap;
+	}
+	policy_rule_ids(old, had);
+	policy_rule_ids(p, keep);
+	for (size_t id = 0; id < LIMITER_RULE_IDS; id++)
+		if (had[id] && !keep[id])
+			r->stale[id] = true;
+	atomic_store(&r->slot->policy, p);
+	gen = atomic_fetch_add(&r->slot->generation, 1) + 1;
+	r->retired[r->nretired++] = (struct retired){old, gen};
+
+	for (unsigned ms = 0; oldest_seen(r) < gen; ms += SWAP_POLL_MS) {
+		if (ms >= wait_ms)
+			return -ETIMEDOUT;
+		usleep(SWAP_POLL_MS * 1000);
+	}
+	reload_collect(r);
+	return 0;
+}
+
+void reload_collect(struct reload *r)
+{
+	uint64_t seen = oldest_seen(r);
+	bool keep[LIMITER_RULE_IDS];
+	size_t out = 0;
+	bool any_stale = false;
+
+	for (size_t i = 0; i < r->nretired; i++) {
+		if (seen >= r->retired[i].until)
+			policy_free(r->retired[i].p);
+		else
+			r->retired[out++] = r->retired[i];
+	}
+	r->nretired = out;
+	if (out > 0)
+		return;
+	for (size_t id = 0; id < LIMITER_RULE_IDS; id++)
+		any_stale |= r->stale[id];
+	if (!any_stale)
+		return;
+	/* no reader can fill a bucket of a rule that is gone any more */
+	policy_rule_ids(reload_current(r), keep);
+	limiter_forget(r->limiter, keep);
+	memset(r->stale, 0, sizeof(r->stale));
+}
+
+size_t reload_pending(const struct reload *r)
+{
+	return r->nretired;
+}
+
+void reload_free(struct reload *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nretired; i++)
+		policy_free(r->retired[i].p);
+	free(r->retired);
+	policy_free(atomic_load(&r->slot->policy));
+	atomic_store(&r->slot->policy, NULL);
+	free(r);
+}
+
+struct config *reload_load_config(const char *path, bool running, char *err,
+				  size_t errlen)
+{
+	struct config *cfg = config_load(path, err, errlen);
+	uid_t uid = getuid();
+	gid_t gid;
+
+	if (cfg == NULL)
+		return NULL;
+	if ((!running &&
+	     privs_lookup(cfg->user, &uid, &gid, err, errlen) < 0) ||
+	    config_check_owner(cfg, uid, err, errlen) < 0) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+void reload_keep_restart_settings(const struct config *old, struct config *cfg)
+{
+	const char *changed = NULL;
+
+	if (old->queue_first != cfg->queue_first ||
+	    old->queue_last != cfg->queue_last)
+		changed = "queue";
+	else if (old->queue_maxlen != cfg->queue_maxlen ||
+		 old->queue_rcvbuf != cfg->queue_rcvbuf)
+		changed = "queue-maxlen or queue-rcvbuf";
+	else if (old->table_size != cfg->table_size)
+		changed = "table-size";
+	else if (old->fail_open != cfg->fail_open)
+		changed = "fail-open";
+	if (changed != NULL)
+		log_warnx("reload: %s changed; that needs a restart, the "
+			  "running value stays",
+			  changed);
+	cfg->queue_first = old->queue_first;
+	cfg->queue_last = old->queue_last;
+	cfg->queue_maxlen = old->queue_maxlen;
+	cfg->queue_rcvbuf = old->queue_rcvbuf;
+	cfg->table_size = old->table_size;
+	cfg->fail_open = old->fail_open;
+}

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# suite: long
 #
 # t_failopen.sh: a daemon that stops answering (SIGSTOP for 2 s) behind a
 # small queue (queue-maxlen 64), under a steady stream of A queries for a
@@ -119,9 +120,10 @@ EOF
 		"$(log_count "dnsrl\[$pid\]: .*lost to a netlink overflow")" 0
 	# The kernel counts each packet the queue refused once, in the rule;
 	# from the snapshot to the daemon draining its queue after SIGCONT,
-	# a few more arrive (500/s: 25 in 50 ms).
+	# a few more arrive (500/s: 50 in 100 ms; a loaded machine has been
+	# seen to take 66 ms to get there).
 	assert_range "$mode: refused after the last snapshot" \
-		"$((passed - passed_snap))" 0 25
+		"$((passed - passed_snap))" 0 50
 	# 500/s over the measured stop, plus the probe, less the 64 the
 	# queue held.  The bounds allow for the milliseconds between taking
 	# the time and the signals' effect, and for what the daemon had in

@@ -3,9 +3,12 @@
  * The DNS header and question walk of a query.
  *
  * Header fields are read with ldns's wire macros; the question is walked
- * without allocation.  A query name may not use compression pointers (no
- * resolver sends one, and Unbound refuses them too), labels are at most 63
- * octets and the name at most 255.
+ * without allocation.  Labels are at most 63 octets and the name at most
+ * 255.  No client compresses a query name, and Unbound refuses one that is
+ * compressed, but a resolver may follow the pointer (RFC 1035 allows it
+ * anywhere): so the walk follows it too, as decoders do, each pointer
+ * strictly backwards (which bounds the walk), and the qtype is read after
+ * the pointer.
  */
 #ifndef DNSRL_DNS_H
 #define DNSRL_DNS_H
@@ -24,15 +27,18 @@ enum dns_status {
 	DNS_QDCOUNT,   /* QDCOUNT other than 1 */
 	DNS_SHORT,     /* shorter than a DNS header */
 	DNS_TRUNCATED, /* the question runs past the end */
-	DNS_POINTER,   /* compression pointer in the query name */
+	DNS_POINTER,   /* a compression pointer that cannot be followed */
 	DNS_BAD_LABEL, /* label type 0x40 or 0x80 (reserved/extended) */
 	DNS_NAME_LONG, /* query name longer than 255 octets */
 	DNS_NSTATUS
 };
 
 struct dns_question {
-	const uint8_t *wire; /* the name in the message: checked, borrowed */
-	uint8_t name_len;    /* octets of the name, root label included */
+	const uint8_t *msg;  /* the message: checked, borrowed */
+	const uint8_t *wire; /* the name in it */
+	bool compressed;     /* the name ends in a pointer */
+	uint8_t name_len;    /* octets of the name, root label included,
+				pointers followed */
 	uint8_t labels;	     /* labels, root excluded */
 	uint16_t qtype;
 	uint16_t qclass;

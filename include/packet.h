@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The IP and UDP header walk of a queued packet.
+ * The IP and UDP header walk of a queued packet, by the rules the Linux
+ * kernel uses to deliver a datagram to a UDP socket (see packet.c).
  *
  * The buffer starts at the IP header (what NFQUEUE hands over).  Every read
  * is bounds-checked against the captured length; nothing is allocated and
@@ -9,17 +10,16 @@
 #ifndef DNSRL_PACKET_H
 #define DNSRL_PACKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* At most this many IPv6 extension headers are walked. */
-#define PACKET_EXT_MAX 8
-
 enum packet_kind {
-	PACKET_UDP,	 /* a UDP datagram; payload set */
+	PACKET_UDP,	 /* a UDP datagram (or its first fragment): payload */
 	PACKET_OTHER,	 /* a whole IP packet that is not UDP */
-	PACKET_FRAGMENT, /* a fragment (IPv6, or IPv4 in a capture) */
-	PACKET_INVALID,	 /* truncated or inconsistent IP or UDP header */
+	PACKET_FRAGMENT, /* a fragment that does not start its datagram */
+	PACKET_INVALID,	 /* truncated or inconsistent IP or UDP header, or
+			    one the kernel would drop */
 	PACKET_NKINDS
 };
 
@@ -28,16 +28,18 @@ struct packet {
 	uint8_t src[16]; /* source address; IPv4 in src[0..3] */
 	uint16_t sport;	 /* host order */
 	uint16_t dport;
+	bool first_fragment;	/* the first fragment of a datagram */
 	const uint8_t *payload; /* UDP payload, borrowed */
 	size_t payload_len;	/* bytes of it in the buffer */
 	size_t udp_len;		/* payload length the UDP header claims */
 };
 
 /*
- * Walks the IPv4 or IPv6 header (and IPv6 extension headers) and the UDP
+ * Walks the IPv4 or IPv6 header (every IPv6 extension header) and the UDP
  * header of buf[0..len).  Fills what it found in *p (family and src as soon
  * as the IP header is whole) and returns the packet's kind.  payload_len
- * may be less than udp_len when the capture was cut short (copy range).
+ * is less than udp_len when the capture was cut short or the packet is a
+ * first fragment.
  */
 enum packet_kind packet_parse(const uint8_t *buf, size_t len, struct packet *p);
 

@@ -18,9 +18,16 @@
 
 #include "stats.h"
 
-#define QUEUE_BATCH 128	     /* packets a recvmmsg() */
-#define QUEUE_COPY_RANGE 512 /* IP + UDP + DNS header + question */
-#define QUEUE_MSG_MAX 2048   /* room for one queued packet's message */
+#define QUEUE_BATCH 128 /* packets a recvmmsg() */
+/*
+ * The whole packet, however long (NFQUEUE's largest range): an extension
+ * header chain or IP options can put the question anywhere a packet
+ * reaches.  A message holds the packet and at most a few hundred octets
+ * of attributes.  The buffers are not touched beforehand: a page costs
+ * memory only once a packet that long has come.
+ */
+#define QUEUE_COPY_RANGE 0xffff
+#define QUEUE_MSG_MAX (0x10000 + 0x1000)
 
 enum queue_verdict {
 	QUEUE_ACCEPT,
@@ -37,7 +44,9 @@ struct queue_params {
 
 /*
  * Decides one packet (pkt starts at the IP header; len bytes were copied)
- * at time now (ns, CLOCK_MONOTONIC, read once per batch).
+ * at time now (ns, CLOCK_MONOTONIC, read once per batch).  A message that
+ * arrives without its payload is decided with pkt NULL and len 0: the
+ * handler must not let it through unjudged.
  */
 struct queue_handler {
 	enum queue_verdict (*decide)(void *arg, const uint8_t *pkt, size_t len,

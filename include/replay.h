@@ -56,7 +56,7 @@
  *	  evicted=0 evicted-limited=0
  *	accept: within-limit=5 allow-listed=0 no-drop-rule=10 not-query=0 \
  *	  malformed=0
- *	drop: rule=495 malformed=0
+ *	drop: rule=495 malformed=0 fragments=0
  *
  * packets: read = decided + skipped, and skipped by reason: not IPv4 or
  * IPv6, outgoing, not UDP to port 53, fragments, broken IP/UDP headers.

@@ -22,13 +22,15 @@ enum stats_counter {
 	STATS_ACCEPTED,	 /* ... of them accept */
 	STATS_DROPPED,	 /* ... of them drop */
 	STATS_ALLOWED,	 /* queries from an allow-listed source */
-	STATS_MALFORMED, /* unparseable UDP payloads (`malformed` applies) */
+	STATS_MALFORMED, /* packets or payloads that cannot be read to their
+			    question: the `malformed` setting decided */
 	STATS_ID_GAPS,	 /* packet ids the kernel skipped: lost messages */
 	STATS_ENOBUFS,	 /* receive buffer overruns reported */
 	STATS_NL_ERRORS, /* error replies from the queue (verdict refused) */
 	STATS_INTERNAL,	 /* internal errors, answered with accept */
 	STATS_SEND_FAIL, /* verdict batches the kernel did not take */
 	STATS_BATCHES,	 /* receive batches */
+	STATS_CUT,	 /* packets the kernel copied in part (NFQA_CAP_LEN) */
 	STATS_NCOUNTERS
 };
 

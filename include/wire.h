@@ -20,6 +20,8 @@
 #define WIRE_IPV4_TOTAL_LEN 2	   /* offset of the total length */
 #define WIRE_IPV4_FRAG 6	   /* flags and fragment offset */
 #define WIRE_IPV4_FRAG_MASK 0x3fff /* MF and the offset: a fragment */
+#define WIRE_IPV4_MF 0x2000	   /* more fragments */
+#define WIRE_IPV4_FRAG_OFFSET 0x1fff
 #define WIRE_IPV4_PROTO 9
 #define WIRE_IPV4_SRC 12
 #define WIRE_IPV4_DST 16
@@ -33,6 +35,8 @@
 #define WIRE_IPV6_EXT_MIN 8	   /* every extension header is at least 8 */
 #define WIRE_IPV6_FRAG_OFF 2	   /* in a fragment header: offset and M */
 #define WIRE_IPV6_FRAG_MASK 0xfff9 /* the offset and M: not atomic */
+#define WIRE_IPV6_FRAG_OFFSET 0xfff8
+#define WIRE_IPV6_FRAG_M 0x0001
 
 /* UDP (RFC 768) */
 #define WIRE_UDP_HDR 8

@@ -487,12 +487,12 @@ static void set_defaults(struct config *c)
 	c->queue_last = 0;
 	c->queue_maxlen = 4096;
 	c->table_size = 1048576;
-	c->fail_open = true;
+	c->fail_open = false;
 	c->stats_interval = 60 * NS_S;
 	c->report_interval = NS_H;
 	c->report_top = 10;
 	c->syslog_facility = LOG_DAEMON;
-	c->malformed = CONFIG_ACCEPT;
+	c->malformed = CONFIG_DROP;
 	c->fragments = CONFIG_DROP;
 	c->log_n = 10;
 	c->log_period = NS_S;

@@ -66,19 +66,63 @@ static inline void copy_folded(uint8_t *dst, const uint8_t *src, size_t len)
 }
 
 /*
- * The question at w[0..avail).  The walk hops from length octet to length
- * octet and never reads a label; a name whose next length octet would sit
- * past octet 254 is over 255 octets long, refused before anything behind
- * it is read.  The name is only copied (and folded) when a rule needs it.
+ * The rest of a name that continues at a pointer, msg[0..len), the pointer
+ * at msg[ptr] (its two octets are there): checks it the way the question
+ * walk checks a name and adds its octets (n so far, root excluded) and
+ * labels.  Each pointer must point before the one before it (BIND's rule),
+ * so the targets only go down and the walk ends.
  */
-static enum dns_status parse_question(const uint8_t *w, size_t avail,
-				      struct dns_question *q)
+static enum dns_status follow(const uint8_t *msg, size_t len, size_t ptr,
+			      size_t *n, unsigned int *labels)
 {
-	size_t lim = avail < DNS_NAME_MAX ? avail : DNS_NAME_MAX;
-	unsigned int labels = 0;
-	size_t n = 0;
+	size_t pos = ptr, limit = ptr;
 	uint8_t c;
 
+	for (;;) {
+		c = msg[pos];
+		if ((c & 0xc0) == 0xc0) {
+			size_t to = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
+
+			if (to >= limit)
+				return DNS_POINTER;
+			pos = limit = to;
+			continue;
+		}
+		if (c == 0)
+			return DNS_QUERY;
+		if (c > DNS_LABEL_MAX)
+			return DNS_BAD_LABEL;
+		*n += (size_t)c + 1;
+		if (*n >= DNS_NAME_MAX)
+			return DNS_NAME_LONG;
+		(*labels)++;
+		pos += (size_t)c + 1;
+		/* the next length octet, and a pointer's second octet */
+		if (pos + 1 >= len)
+			return pos < len && msg[pos] == 0 ? DNS_QUERY
+							  : DNS_POINTER;
+	}
+}
+
+/*
+ * The question, msg[WIRE_DNS_HDR..len).  The walk hops from length octet
+ * to length octet and never reads a label; a name whose next length octet
+ * would sit past octet 254 is over 255 octets long, refused before
+ * anything behind it is read.  The name is only copied (and folded) when
+ * a rule needs it.
+ */
+static enum dns_status parse_question(const uint8_t *msg, size_t len,
+				      struct dns_question *q)
+{
+	const uint8_t *w = msg + WIRE_DNS_HDR;
+	size_t avail = len - WIRE_DNS_HDR;
+	size_t lim = avail < DNS_NAME_MAX ? avail : DNS_NAME_MAX;
+	unsigned int labels = 0;
+	enum dns_status st;
+	size_t n = 0, end;
+	uint8_t c;
+
+	q->compressed = false;
 	for (;;) {
 		if (n >= lim)
 			return n >= DNS_NAME_MAX ? DNS_NAME_LONG
@@ -86,19 +130,31 @@ static enum dns_status parse_question(const uint8_t *w, size_t avail,
 		c = w[n];
 		if (c == 0)
 			break;
+		if ((c & 0xc0) == 0xc0) {
+			q->compressed = true;
+			break;
+		}
 		if (c > DNS_LABEL_MAX)
-			return (c & 0xc0) == 0xc0 ? DNS_POINTER : DNS_BAD_LABEL;
+			return DNS_BAD_LABEL;
 		n += (size_t)c + 1;
 		labels++;
 	}
-	if (avail - n - 1 < 4)
+	/* the name in the message ends after its root or its pointer */
+	end = q->compressed ? n + 2 : n + 1;
+	if (end > avail || avail - end < 4)
 		return DNS_TRUNCATED;
+	if (q->compressed) {
+		st = follow(msg, len, WIRE_DNS_HDR + n, &n, &labels);
+		if (st != DNS_QUERY)
+			return st;
+	}
+	q->msg = msg;
 	q->wire = w;
 	q->folded = false;
 	q->name_len = (uint8_t)(n + 1);
 	q->labels = (uint8_t)labels;
-	q->qtype = ldns_read_uint16(w + n + 1);
-	q->qclass = ldns_read_uint16(w + n + 3);
+	q->qtype = ldns_read_uint16(w + end);
+	q->qclass = ldns_read_uint16(w + end + 2);
 	return DNS_QUERY;
 }
 
@@ -114,13 +170,36 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len,
 	if (LDNS_QDCOUNT(msg) != 1)
 		return DNS_QDCOUNT;
 	/* what follows the question (EDNS, other sections) is not needed */
-	return parse_question(msg + WIRE_DNS_HDR, len - WIRE_DNS_HDR, q);
+	return parse_question(msg, len, q);
+}
+
+/* Copies a checked name that ends in a pointer, folding it. */
+static void copy_compressed(uint8_t *dst, const uint8_t *msg,
+			    const uint8_t *name)
+{
+	size_t pos = (size_t)(name - msg), out = 0;
+	uint8_t c;
+
+	while ((c = msg[pos]) != 0) {
+		if ((c & 0xc0) == 0xc0) {
+			pos = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
+			continue;
+		}
+		dst[out++] = c;
+		for (size_t i = 1; i <= c; i++)
+			dst[out++] = fold(msg[pos + i]);
+		pos += (size_t)c + 1;
+	}
+	dst[out] = 0;
 }
 
 const uint8_t *dns_question_name(struct dns_question *q)
 {
 	if (!q->folded) {
-		copy_folded(q->name, q->wire, q->name_len);
+		if (q->compressed)
+			copy_compressed(q->name, q->msg, q->wire);
+		else
+			copy_folded(q->name, q->wire, q->name_len);
 		q->folded = true;
 	}
 	return q->name;

@@ -413,11 +413,22 @@ enum policy_verdict policy_decide(const struct policy *p,
 	kind = packet_parse(pkt, len, &pk);
 	if (kind == PACKET_UDP && pk.dport != WIRE_DNS_PORT)
 		kind = PACKET_OTHER; /* not ours: a broader rule queued it */
-	s->pkt[kind]++;
-	if (kind == PACKET_FRAGMENT)
+	s->pkt[pk.first_fragment ? PACKET_FRAGMENT : kind]++;
+	switch (kind) {
+	case PACKET_FRAGMENT:
 		return setting(p->fragments);
-	if (kind != PACKET_UDP)
+	case PACKET_OTHER:
 		return POLICY_ACCEPT;
+	case PACKET_INVALID:
+		/* what cannot be read is never let through unjudged */
+		s->c[STATS_MALFORMED]++;
+		return setting(p->malformed);
+	default:
+		break;
+	}
+	/* a first fragment is judged by its question, unless refused */
+	if (pk.first_fragment && p->fragments == CONFIG_DROP)
+		return POLICY_DROP;
 
 	st = dns_parse(pk.payload, pk.payload_len, &q);
 	s->dns[st]++;

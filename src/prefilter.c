@@ -41,11 +41,14 @@
  * DNS_RESPONSE, DNS_OPCODE or DNS_QDCOUNT, never a malformed status (the
  * `malformed` setting never applies either); the last three are accepted
  * as they are, and a query whose qtype no rule names is accepted before
- * the allow-lists and the rules.  (A UDP length longer than the IP
- * packet, which the program does not check, makes a packet
- * PACKET_INVALID: accepted too.)  The daemon reads only the first
- * QUEUE_COPY_RANGE octets of a packet: enough for any question the
- * program accepts, behind the longest IPv4 header.
+ * the allow-lists and the rules.  The one exception is a UDP length longer
+ * than the IP packet, which the program does not check: the daemon's
+ * `malformed` setting would decide it, but the kernel drops such a
+ * datagram before any socket sees it (__udp4_lib_rcv, __udp6_lib_rcv), so
+ * whatever either verdict, it draws no answer.  An IPv6 UDP length of 0
+ * (the rest of the payload, to the kernel) wraps the length test and is
+ * queued.  The tests check the program against a model of the kernel's
+ * delivery and ldns, not against the daemon's walk.
  */
 #include "prefilter.h"
 

@@ -55,13 +55,13 @@ static struct queue *queue_alloc(int fd, uint16_t num)
 
 	if (q == NULL)
 		return NULL;
-	q->bufs = aligned_alloc(64, QUEUE_BATCH * QUEUE_MSG_MAX);
+	/* untouched: a page is resident once a message that long came */
+	q->bufs = aligned_alloc(4096, QUEUE_BATCH * QUEUE_MSG_MAX);
 	if (q->bufs == NULL) {
 		free(q);
 		errno = ENOMEM;
 		return NULL;
 	}
-	memset(q->bufs, 0, QUEUE_BATCH * QUEUE_MSG_MAX);
 	q->fd = fd;
 	q->num = num;
 	for (size_t i = 0; i < QUEUE_BATCH; i++) {
@@ -186,19 +186,28 @@ static bool truncated_id(const struct nlmsghdr *nlh, size_t got, uint32_t *id)
 	return false;
 }
 
+/*
+ * Decides one packet: pl is its payload attribute (NULL when the message
+ * came without one, which the handler decides as unreadable), cap_len the
+ * packet's own length when the kernel copied less of it (0 otherwise).
+ */
 static void decide_one(struct queue *q, const struct queue_handler *h,
 		       struct batch *b, uint32_t id, const struct nlattr *pl,
-		       uint64_t now, struct stats *s)
+		       uint32_t cap_len, uint64_t now, struct stats *s)
 {
-	enum queue_verdict v = QUEUE_ACCEPT;
+	enum queue_verdict v;
 
 	s->c[STATS_PACKETS]++;
 	note_id(q, id, s);
-	if (pl != NULL)
+	if (pl != NULL) {
+		if (cap_len > mnl_attr_get_payload_len(pl))
+			s->c[STATS_CUT]++;
 		v = h->decide(h->arg, mnl_attr_get_payload(pl),
 			      mnl_attr_get_payload_len(pl), now);
-	else
+	} else {
 		s->c[STATS_INTERNAL]++;
+		v = h->decide(h->arg, NULL, 0, now);
+	}
 	if (v == QUEUE_DROP) {
 		b->out_len = put_verdict(q->out, b->out_len, q->num,
 					 NFQNL_MSG_VERDICT, id, NF_DROP);
@@ -233,7 +242,13 @@ static void handle_msg(struct queue *q, const struct queue_handler *h,
 		return;
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-	decide_one(q, h, b, ntohl(ph->packet_id), attr[NFQA_PAYLOAD], now, s);
+	decide_one(q, h, b, ntohl(ph->packet_id), attr[NFQA_PAYLOAD],
+		   attr[NFQA_CAP_LEN] != NULL &&
+				   mnl_attr_get_payload_len(
+					   attr[NFQA_CAP_LEN]) >= 4
+			   ? ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]))
+			   : 0,
+		   now, s);
 }
 
 static void handle_buffer(struct queue *q, const struct queue_handler *h,
@@ -248,7 +263,7 @@ static void handle_buffer(struct queue *q, const struct queue_handler *h,
 		/* decide_one counts the internal error of a payload-less one */
 		if (len >= sizeof(*nlh) && nlh->nlmsg_type == PACKET_TYPE &&
 		    truncated_id(nlh, len, &id))
-			decide_one(q, h, b, id, NULL, now, s);
+			decide_one(q, h, b, id, NULL, 0, now, s);
 		else
 			s->c[STATS_INTERNAL]++;
 		return;

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,8 +60,7 @@ enum frame {
 	FRAME_NOT_IP,	/* anything else, or a cut link header */
 	FRAME_OUTGOING, /* sent by the capturing host (cooked captures) */
 	FRAME_NOT_DNS,	/* IP, but not UDP to port 53 */
-	FRAME_FRAGMENT, /* an IP fragment: not reassembled here */
-	FRAME_BROKEN,	/* IP or UDP header truncated or inconsistent */
+	FRAME_FRAGMENT, /* an IP fragment the daemon would not see */
 	FRAME_NKINDS
 };
 
@@ -217,18 +217,27 @@ static enum frame frame_ip(int dlt, const uint8_t *f, size_t len,
 	}
 }
 
-/* Whether the NFQUEUE rule (-p udp --dport 53) would have queued it. */
+/*
+ * Whether the NFQUEUE rule (-p udp --dport 53) would have queued it.  A
+ * fragment after the first carries no port, so the rule never sees one;
+ * the kernel reassembles IPv4 before the rule, so its first fragments are
+ * not seen either (the replay does not reassemble them), while an IPv6
+ * first fragment is queued as it is.  A packet the walk finds broken is
+ * decided, as the daemon decides it: by the `malformed` setting.
+ */
 static enum frame frame_queued(const uint8_t *ip, size_t len)
 {
 	struct packet pk;
 
 	switch (packet_parse(ip, len, &pk)) {
 	case PACKET_UDP:
+		if (pk.first_fragment && pk.family == AF_INET)
+			return FRAME_FRAGMENT;
 		return pk.dport == WIRE_DNS_PORT ? FRAME_IP : FRAME_NOT_DNS;
 	case PACKET_FRAGMENT:
 		return FRAME_FRAGMENT;
 	case PACKET_INVALID:
-		return FRAME_BROKEN;
+		return FRAME_IP;
 	default:
 		return FRAME_NOT_DNS;
 	}
@@ -385,12 +394,8 @@ static void replay_packet(struct replay *r, const struct pcap_pkthdr *h,
 	r->read++;
 	periodic_run(&r->periodic, now);
 	fr = frame_ip(r->dlt, data, h->caplen, &ip, &len);
-	if (fr == FRAME_IP) {
-		/* the daemon sees no more than its copy range */
-		if (len > QUEUE_COPY_RANGE)
-			len = QUEUE_COPY_RANGE;
+	if (fr == FRAME_IP)
 		fr = frame_queued(ip, len);
-	}
 	r->frames[fr]++;
 	if (fr != FRAME_IP)
 		return;
@@ -525,10 +530,9 @@ static void report_head(const struct replay *r, FILE *out)
 	fprintf(out,
 		"packets: read=%" PRIu64 " decided=%" PRIu64 " skipped=%" PRIu64
 		" (not-ip=%" PRIu64 " outgoing=%" PRIu64 " not-udp53=%" PRIu64
-		" fragments=%" PRIu64 " broken=%" PRIu64 ")\n",
+		" fragments=%" PRIu64 ")\n",
 		r->read, f[FRAME_IP], skipped, f[FRAME_NOT_IP],
-		f[FRAME_OUTGOING], f[FRAME_NOT_DNS], f[FRAME_FRAGMENT],
-		f[FRAME_BROKEN]);
+		f[FRAME_OUTGOING], f[FRAME_NOT_DNS], f[FRAME_FRAGMENT]);
 	if (!r->started) {
 		fprintf(out, "time: no packets\n");
 		return;
@@ -602,8 +606,11 @@ static void report_totals(const struct replay *r, FILE *out)
 		within, s->c[STATS_ALLOWED], other,
 		s->dns[DNS_RESPONSE] + s->dns[DNS_OPCODE] + s->dns[DNS_QDCOUNT],
 		mal_accept);
-	fprintf(out, "drop: rule=%" PRIu64 " malformed=%" PRIu64 "\n", ruled,
-		mal_drop);
+	fprintf(out,
+		"drop: rule=%" PRIu64 " malformed=%" PRIu64 " fragments=%" PRIu64
+		"\n",
+		ruled, mal_drop,
+		r->cfg->fragments == CONFIG_DROP ? s->pkt[PACKET_FRAGMENT] : 0);
 }
 
 static int report(struct replay *r, FILE *out, const char *stopped, char *err,

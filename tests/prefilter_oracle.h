@@ -25,6 +25,9 @@ enum cls {
 	CLS_NOT_QUERY, /* response, opcode, QDCOUNT: accepted */
 	CLS_NAMED,     /* a query whose qtype a rule names */
 	CLS_FREE,      /* a query whose qtype no rule names: accepted */
+	CLS_DROPPED,   /* a header the kernel drops: never delivered, so the
+			  daemon's verdict (the `malformed` setting) and the
+			  prefilter's are both moot */
 };
 
 /* True when some rule limits qtype (a rule naming no qtype limits all). */
@@ -50,8 +53,10 @@ static inline enum cls classify(const struct config *cfg, const uint8_t *pkt,
 	enum packet_kind k = packet_parse(pkt, len, &pk);
 	enum dns_status st;
 
-	if (k == PACKET_FRAGMENT)
+	if (k == PACKET_FRAGMENT || pk.first_fragment)
 		return CLS_FRAGMENT;
+	if (k == PACKET_INVALID)
+		return CLS_DROPPED;
 	if (k != PACKET_UDP || pk.dport != 53)
 		return CLS_OTHER;
 	st = dns_parse(pk.payload, pk.payload_len, &q);
@@ -66,6 +71,12 @@ static inline enum cls classify(const struct config *cfg, const uint8_t *pkt,
 static inline bool cls_limitable(enum cls c)
 {
 	return c == CLS_FRAGMENT || c == CLS_MALFORMED || c == CLS_NAMED;
+}
+
+/* A class the daemon may drop or count. */
+static inline bool cls_touchable(enum cls c)
+{
+	return cls_limitable(c) || c == CLS_DROPPED;
 }
 
 /*

@@ -34,14 +34,14 @@ static void test_defaults(void **state)
 	assert_int_equal(c->queue_last, 0);
 	assert_int_equal(c->queue_maxlen, 4096);
 	assert_int_equal(c->table_size, 1048576);
-	assert_true(c->fail_open);
+	assert_false(c->fail_open);
 	assert_null(c->user);
 	assert_null(c->control_socket);
 	assert_int_equal(c->stats_interval, 60 * SEC);
 	assert_int_equal(c->report_interval, HOUR);
 	assert_int_equal(c->report_top, 10);
 	assert_int_equal(c->syslog_facility, LOG_DAEMON);
-	assert_int_equal(c->malformed, CONFIG_ACCEPT);
+	assert_int_equal(c->malformed, CONFIG_DROP);
 	assert_int_equal(c->fragments, CONFIG_DROP);
 	assert_int_equal(c->log_n, 10);
 	assert_int_equal(c->log_period, SEC);
@@ -313,9 +313,9 @@ static void test_round_trip(void **state)
 	static const char *const texts[] = {
 		"",
 		"queue 2-5\nqueue-maxlen 16\ntable-size 2147483648\n"
-		"fail-open no\nuser dnsrl\ncontrol-socket /run/dnsrl.sock\n"
+		"fail-open yes\nuser dnsrl\ncontrol-socket /run/dnsrl.sock\n"
 		"stats-interval 0\nreport-interval 7d\nreport-top 100\n"
-		"syslog-facility local7\nmalformed drop\nfragments accept\n"
+		"syslog-facility local7\nmalformed accept\nfragments accept\n"
 		"log-limit 1000000/1500ms\nlog-truncate yes\n"
 		"prometheus-file /var/lib/dnsrl.prom\n"
 		"allow 203.0.113.0/24 2001:db8::/32\nallow 198.51.100.1\n",
@@ -354,14 +354,14 @@ static void test_print_text(void **state)
 			       "queue-maxlen    4096\n"
 			       "queue-rcvbuf    0\n"
 			       "table-size      1048576\n"
-			       "fail-open       yes\n"
+			       "fail-open       no\n"
 			       "# user (unset)\n"
 			       "# control-socket (unset)\n"
 			       "stats-interval  1m\n"
 			       "report-interval 1h\n"
 			       "report-top      10\n"
 			       "syslog-facility daemon\n"
-			       "malformed       accept\n"
+			       "malformed       drop\n"
 			       "fragments       drop\n"
 			       "log-limit       10/1s\n"
 			       "log-truncate    no\n"

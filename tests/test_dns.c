@@ -254,6 +254,10 @@ static void test_label_past_end(void **state)
 	assert_int_equal(parse_copy(b, 21, &q), DNS_QUERY);
 }
 
+/*
+ * Compression pointers are followed, each to before the one before it (or,
+ * for the first, to before itself); the qtype is read after the pointer.
+ */
 static void test_pointer(void **state)
 {
 	uint8_t b[64];
@@ -261,18 +265,34 @@ static void test_pointer(void **state)
 	struct dns_question q;
 
 	(void)state;
-	/* as the first label, to the header and to itself */
+	/* to itself, and forward to a name further on */
 	len = build_query(b, (const uint8_t *)"\xc0\x0c", 2, QTYPE_A);
 	assert_int_equal(parse_copy(b, len, &q), DNS_POINTER);
-	len = build_query(b, (const uint8_t *)"\xc0\x04", 2, QTYPE_A);
-	assert_int_equal(parse_copy(b, len, &q), DNS_POINTER);
-	/* after a label, to a name further on */
 	len = build_query(b, (const uint8_t *)"\3www\xc0\x14\7example\3com", 19,
 			  QTYPE_A);
 	assert_int_equal(parse_copy(b, len, &q), DNS_POINTER);
-	/* the first octet of a pointer is enough to tell */
+	/* back to the start of the name: a loop */
+	len = build_query(b, (const uint8_t *)"\3abc\xc0\x0c", 6, QTYPE_A);
+	assert_int_equal(parse_copy(b, len, &q), DNS_POINTER);
+	/* to QDCOUNT's high octet (0): the root, then the qtype after it */
+	len = build_query(b, (const uint8_t *)"\xc0\x04", 2, QTYPE_ANY);
+	assert_int_equal(parse_copy(b, len, &q), DNS_QUERY);
+	assert_true(q.compressed);
+	assert_int_equal(q.name_len, 1);
+	assert_int_equal(q.labels, 0);
+	assert_int_equal(q.qtype, QTYPE_ANY);
+	assert_memory_equal(dns_question_name(&q), "", 1);
+	/* www, then to QDCOUNT's low octet: the label \000, then the root */
+	len = build_query(b, (const uint8_t *)"\3WwW\xc0\x05", 6, QTYPE_ANY);
+	assert_int_equal(parse_copy(b, len, &q), DNS_QUERY);
+	assert_int_equal(q.name_len, 7);
+	assert_int_equal(q.labels, 2);
+	assert_int_equal(q.qtype, QTYPE_ANY);
+	assert_memory_equal(dns_question_name(&q), "\3www\1\0\0", 7);
+	assert_true(dns_name_has_suffix(&q, (const uint8_t *)"\1\0\0", 3));
+	/* a pointer whose second octet is missing */
 	build_query(b, (const uint8_t *)"\3www\xff", 5, QTYPE_A);
-	assert_int_equal(parse_copy(b, 17, &q), DNS_POINTER);
+	assert_int_equal(parse_copy(b, 17, &q), DNS_TRUNCATED);
 }
 
 static void test_bad_label(void **state)

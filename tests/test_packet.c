@@ -2,7 +2,9 @@
 /*
  * The IP/UDP header walk: valid IPv4 and IPv6 queries, every truncation,
  * padding, bad UDP lengths, fragments, other protocols and the IPv6
- * extension header chain.
+ * extension header chain.  What is expected follows Linux's delivery
+ * rules (ip_rcv_core, ip6_rcv_core, ipv6_parse_hopopts, the extension
+ * header handlers, __udp4_lib_rcv / __udp6_lib_rcv).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -358,8 +360,15 @@ static void test_udp_length(void **state)
 		len = v6 ? ipv6_query(b) : ipv4_query(b);
 		put16(b + uoff + 4, 7);
 		assert_int_equal(parse_copy(b, len, &p), PACKET_INVALID);
+		/* 0: IPv4 drops it, IPv6 takes the rest of the payload */
 		put16(b + uoff + 4, 0);
-		assert_int_equal(parse_copy(b, len, &p), PACKET_INVALID);
+		if (v6) {
+			assert_int_equal(parse_copy(b, len, &p), PACKET_UDP);
+			assert_query_udp(&p, b, uoff);
+		} else {
+			assert_int_equal(parse_copy(b, len, &p),
+					 PACKET_INVALID);
+		}
 		/* one more than the IP payload */
 		put16(b + uoff + 4, (uint16_t)(8 + sizeof(query) + 1));
 		assert_int_equal(parse_copy(b, len, &p), PACKET_INVALID);
@@ -390,30 +399,52 @@ static void test_udp_length(void **state)
 
 static void test_ipv4_fragments(void **state)
 {
-	static const uint16_t frags[] = {0x2000, 0x0001, 0x00b9, 0x20b9,
-					 0x1fff, 0x3fff, 0x6000};
+	/* an offset: no UDP header in it */
+	static const uint16_t later[] = {0x0001, 0x00b9, 0x20b9, 0x1fff,
+					 0x3fff};
+	/* MF and offset 0: the first fragment, walked as far as it goes */
+	static const uint16_t first[] = {0x2000, 0x6000, 0xa000};
 	uint8_t b[128];
 	size_t len = ipv4_query(b);
 	struct packet p;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(frags) / sizeof(frags[0]); i++) {
-		put16(b + 6, frags[i]);
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+		put16(b + 6, later[i]);
 		assert_int_equal(parse_copy(b, len, &p), PACKET_FRAGMENT);
 		assert_int_equal(p.family, AF_INET);
 		assert_memory_equal(p.src, src4, 4);
+		assert_false(p.first_fragment);
 	}
+	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
+		put16(b + 6, first[i]);
+		assert_int_equal(parse_copy(b, len, &p), PACKET_UDP);
+		assert_true(p.first_fragment);
+		assert_query_udp(&p, b, 20);
+	}
+	/* the UDP length of a first fragment is the whole datagram's */
+	put16(b + 6, 0x2000);
+	put16(b + 24, 1200);
+	assert_int_equal(parse_copy(b, len, &p), PACKET_UDP);
+	assert_int_equal(p.udp_len, 1192);
+	assert_int_equal(p.payload_len, sizeof(query));
 	/* DF and the reserved bit do not make a fragment */
+	len = ipv4_query(b);
 	put16(b + 6, 0x4000);
 	assert_int_equal(parse_copy(b, len, &p), PACKET_UDP);
+	assert_false(p.first_fragment);
 	put16(b + 6, 0xc000);
 	assert_int_equal(parse_copy(b, len, &p), PACKET_UDP);
-	/* a fragment is a fragment whatever it carries */
-	put16(b + 6, 0x2000);
+	/* a later fragment is a fragment whatever it carries */
+	put16(b + 6, 0x0010);
 	b[9] = IP_TCP;
 	assert_int_equal(parse_copy(b, len, &p), PACKET_FRAGMENT);
 	b[9] = IP_UDP;
 	assert_int_equal(parse_copy(b, 21, &p), PACKET_FRAGMENT);
+	/* a first fragment too short for the UDP header */
+	put16(b + 6, 0x2000);
+	put16(b + 2, 24);
+	assert_int_equal(parse_copy(b, len, &p), PACKET_INVALID);
 }
 
 static void test_not_udp(void **state)
@@ -472,31 +503,44 @@ static void test_ipv6_chain(void **state)
 
 static void test_ipv6_fragments(void **state)
 {
-	static const uint16_t frags[] = {0x0008, 0x0001, 0x0009, 0xfff8,
-					 0xffff};
+	/* an offset: no UDP header in it */
+	static const uint16_t later[] = {0x0008, 0x0009, 0xfff8, 0xffff};
 	uint8_t b[256];
 	size_t udp_off, len;
 	struct packet p;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(frags) / sizeof(frags[0]); i++) {
-		len = ipv6_chain_query(b, frags[i], &udp_off);
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+		len = ipv6_chain_query(b, later[i], &udp_off);
 		assert_int_equal(parse_copy(b, len, &p), PACKET_FRAGMENT);
 		assert_int_equal(p.family, AF_INET6);
 		assert_memory_equal(p.src, src6, 16);
 		assert_null(p.payload);
 	}
+	/* M and offset 0: the first fragment, walked to its question */
+	len = ipv6_chain_query(b, 0x0001, &udp_off);
+	assert_int_equal(parse_copy(b, len, &p), PACKET_UDP);
+	assert_true(p.first_fragment);
+	assert_query_udp(&p, b, udp_off);
 
 	/* a fragment header straight after the fixed header */
 	put_ipv6(b, IP_FRAG, 8 + 8 + sizeof(query));
 	memset(b + 40, 0, 8);
 	b[40] = IP_UDP;
-	put16(b + 42, 0x0001);
+	put16(b + 42, 0x0009);
 	len = 48 + put_udp(b + 48);
 	assert_int_equal(parse_copy(b, len, &p), PACKET_FRAGMENT);
 	put16(b + 42, 0);
 	assert_int_equal(parse_copy(b, len, &p), PACKET_UDP);
+	assert_false(p.first_fragment);
 	assert_query_udp(&p, b, 48);
+	/* the first fragment's UDP length speaks of the whole datagram */
+	put16(b + 42, 0x0001);
+	put16(b + 52, 1400);
+	assert_int_equal(parse_copy(b, len, &p), PACKET_UDP);
+	assert_true(p.first_fragment);
+	assert_int_equal(p.udp_len, 1392);
+	assert_int_equal(p.payload_len, sizeof(query));
 }
 
 /* n destination options headers of 8 octets, then the UDP query. */
@@ -516,21 +560,35 @@ static size_t ipv6_dst_chain(uint8_t *b, unsigned int n)
 	return off;
 }
 
-static void test_ipv6_ext_limit(void **state)
+/* The kernel walks any number of extension headers; so does the walk. */
+static void test_ipv6_long_chain(void **state)
 {
-	uint8_t b[256];
+	static const unsigned int counts[] = {8, 9, 16, 40, 150};
+	uint8_t b[1400];
 	size_t len;
 	struct packet p;
 
 	(void)state;
-	len = ipv6_dst_chain(b, PACKET_EXT_MAX);
-	assert_int_equal(parse_copy(b, len, &p), PACKET_UDP);
-	assert_query_udp(&p, b, 40 + 8 * PACKET_EXT_MAX);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		len = ipv6_dst_chain(b, counts[i]);
+		assert_int_equal(parse_copy(b, len, &p), PACKET_UDP);
+		assert_query_udp(&p, b, 40 + 8 * counts[i]);
+	}
+}
 
-	len = ipv6_dst_chain(b, PACKET_EXT_MAX + 1);
+/* Hop-by-hop anywhere but first: the kernel drops the packet. */
+static void test_ipv6_late_hop_by_hop(void **state)
+{
+	uint8_t b[256];
+	size_t len = ipv6_dst_chain(b, 2);
+	struct packet p;
+
+	(void)state;
+	b[40] = IP_HBH;
 	assert_int_equal(parse_copy(b, len, &p), PACKET_INVALID);
-	assert_int_equal(p.family, AF_INET6);
-	assert_null(p.payload);
+	b[40] = IP_DSTOPTS;
+	b[6] = IP_HBH;
+	assert_int_equal(parse_copy(b, len, &p), PACKET_UDP);
 }
 
 static void test_ipv6_ext_past_end(void **state)
@@ -623,7 +681,8 @@ int main(void)
 		cmocka_unit_test(test_not_udp),
 		cmocka_unit_test(test_ipv6_chain),
 		cmocka_unit_test(test_ipv6_fragments),
-		cmocka_unit_test(test_ipv6_ext_limit),
+		cmocka_unit_test(test_ipv6_long_chain),
+		cmocka_unit_test(test_ipv6_late_hop_by_hop),
 		cmocka_unit_test(test_ipv6_ext_past_end),
 		cmocka_unit_test(test_bad_version),
 		cmocka_unit_test(test_jumbo),

@@ -416,7 +416,12 @@ static void test_settings_for_unparseable(void **state)
 				       " qtype ANY\n"
 				       " limit 2/5s\n"
 				       "}\n");
-	struct fixture *g = setup_text(mission);
+	struct fixture *g = setup_text("malformed accept\n"
+				       "rule any-abuse {\n"
+				       " qtype ANY\n"
+				       " limit 2/5s\n"
+				       "}\n");
+	struct fixture *h = setup_text(mission);
 	uint8_t pkt[200], junk[5] = {1, 2, 3, 4, 5};
 	size_t len = pkt_ipv4_udp(pkt, "198.51.100.66", "198.51.100.1", 4000,
 				  53, junk, sizeof(junk));
@@ -430,8 +435,19 @@ static void test_settings_for_unparseable(void **state)
 			 POLICY_DROP);
 	assert_int_equal(policy_decide(g->pol, &g->ctx, pkt, len, 0),
 			 POLICY_ACCEPT);
+	/* the default protects */
+	assert_int_equal(policy_decide(h->pol, &h->ctx, pkt, len, 0),
+			 POLICY_DROP);
 	assert_int_equal(f->stats.c[STATS_MALFORMED], 1);
 	assert_int_equal(f->stats.dns[DNS_SHORT], 1);
+	/* a UDP length past the end of the packet: malformed too */
+	pkt_put16(pkt + 24, 200);
+	assert_int_equal(policy_decide(h->pol, &h->ctx, pkt, len, 0),
+			 POLICY_DROP);
+	assert_int_equal(policy_decide(g->pol, &g->ctx, pkt, len, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(h->stats.pkt[PACKET_INVALID], 1);
+	assert_int_equal(h->stats.c[STATS_MALFORMED], 2);
 
 	/* an IPv6 first fragment: header, fragment header, UDP, DNS */
 	flen = pkt_ipv6_udp(frag, "2001:db8:2:1::1", "2001:db8:1::1", 4000, 53,
@@ -443,13 +459,21 @@ static void test_settings_for_unparseable(void **state)
 	frag[6] = 44;
 	pkt_put16(frag + 4, (uint16_t)(flen - 40 + 8));
 	flen += 8;
+	/* fragments accept: judged by its question, as a whole query is */
 	assert_int_equal(policy_decide(f->pol, &f->ctx, frag, flen, 0),
 			 POLICY_ACCEPT);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_MATCHED], 1);
+	assert_int_equal(policy_decide(f->pol, &f->ctx, frag, flen, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(policy_decide(f->pol, &f->ctx, frag, flen, 0),
+			 POLICY_DROP);
+	assert_int_equal(f->stats.pkt[PACKET_FRAGMENT], 3);
 	assert_int_equal(policy_decide(g->pol, &g->ctx, frag, flen, 0),
 			 POLICY_DROP);
 	assert_int_equal(g->stats.pkt[PACKET_FRAGMENT], 1);
 	teardown_fixture(f);
 	teardown_fixture(g);
+	teardown_fixture(h);
 }
 
 /* Responses, other opcodes, QDCOUNT != 1, other ports: never a rule. */

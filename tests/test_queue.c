@@ -103,7 +103,8 @@ static enum queue_verdict decide(void *arg, const uint8_t *pkt, size_t len,
 
 	(void)now;
 	(*calls)++;
-	return len > 0 && pkt[0] == 0xdd ? QUEUE_DROP : QUEUE_ACCEPT;
+	/* as the daemon does: what it cannot read is not let through */
+	return len == 0 || pkt[0] == 0xdd ? QUEUE_DROP : QUEUE_ACCEPT;
 }
 
 static struct nlmsghdr *put_packet_header(uint8_t *buf)
@@ -374,26 +375,33 @@ static void test_netlink_error_counted(void **state)
 	assert_int_equal(f->stats.c[STATS_VERDICTS], 1);
 }
 
-/* A packet without payload, or cut short, is still accepted. */
-static void test_unreadable_packets_accepted(void **state)
+/*
+ * A packet without payload, or cut short, still gets a verdict: the
+ * handler decides it with no bytes (the daemon's `malformed` setting),
+ * never an accept the handler did not give.
+ */
+static void test_unreadable_packets_judged(void **state)
 {
 	struct fixture *f = *state;
 	struct verdict v[4];
 
 	script_packet(1, NULL, 0);
-	script_verdict_packet(2, true);
+	script_verdict_packet(2, false);
 	/* the third arrives truncated: the id survives, the payload not */
-	script_verdict_packet(3, true);
+	script_verdict_packet(3, false);
 	script.len[2] = 36;
 	script.flags[2] = MSG_TRUNC;
 	assert_int_equal(queue_process(f->q, &f->h, &f->stats), 3);
-	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->calls, 3);
 	assert_int_equal(f->stats.c[STATS_INTERNAL], 2);
-	assert_int_equal(parse_sent(v, 4), 2);
-	assert_int_equal(v[0].id, 2);
+	assert_int_equal(parse_sent(v, 4), 3);
+	assert_int_equal(v[0].id, 1);
 	assert_int_equal(v[0].verdict, NF_DROP);
-	assert_int_equal(v[1].type, NFQNL_MSG_VERDICT_BATCH);
 	assert_int_equal(v[1].id, 3);
+	assert_int_equal(v[1].verdict, NF_DROP);
+	assert_int_equal(v[2].type, NFQNL_MSG_VERDICT_BATCH);
+	assert_int_equal(v[2].id, 2);
+	assert_int_equal(v[2].verdict, NF_ACCEPT);
 	assert_int_equal(f->stats.c[STATS_VERDICTS], 3);
 }
 
@@ -462,7 +470,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_netlink_error_counted,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_unreadable_packets_accepted, setup, teardown),
+			test_unreadable_packets_judged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_packet_header, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_receive_errors, setup,

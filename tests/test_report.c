@@ -489,6 +489,7 @@ static void fill_stats(struct stats *s, const struct fixture *f)
 	s->c[STATS_NL_ERRORS] = 13;
 	s->c[STATS_INTERNAL] = 14;
 	s->c[STATS_SEND_FAIL] = 15;
+	s->c[STATS_CUT] = 16;
 	s->pkt[PACKET_FRAGMENT] = 21;
 	s->pkt[PACKET_OTHER] = 22;
 	s->pkt[PACKET_INVALID] = 23;
@@ -705,7 +706,8 @@ static void test_stats_text(void **state)
 	assert_string_equal(
 		buf, "stats: packets=1000 verdicts=999 accepted=900 dropped=99 "
 		     "queries=950 allowed=7 malformed=3 fragments=21 other=22 "
-		     "invalid=23 responses=31 opcode=32 qdcount=33 inserted=41 "
+		     "invalid=23 cut=16 responses=31 opcode=32 qdcount=33 "
+		     "inserted=41 "
 		     "reused=42 evicted=43 evicted-limited=44 id-gaps=11 "
 		     "enobufs=12 nl-errors=13 internal=14 send-fail=15 "
 		     "table-used=9/4096 events-lost=5 log-suppressed=6\n"

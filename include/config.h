@@ -28,6 +28,7 @@
 #define CONFIG_NAME_MAX 32 /* rule name, without the NUL */
 #define CONFIG_ERR_MAX 512 /* room for an error message */
 #define CONFIG_QUEUES_MAX 16
+#define CONFIG_SERVE_MAX 256 /* served prefixes: one iptables rule each */
 
 #define CONFIG_LIMIT_N_MAX 1000000u
 #define CONFIG_PERIOD_MIN 1000000ull		      /* 1 ms, in ns */
@@ -101,6 +102,10 @@ struct config {
 
 	struct config_prefix *allow;
 	size_t nallow;
+	/* the customers' prefixes: only their queries are judged; none: all */
+	struct config_prefix *serve;
+	size_t nserve;
+	bool manage_rules; /* the daemon installs and replaces its rules */
 	struct config_rule *rules;
 	size_t nrules;
 };

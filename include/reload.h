@@ -89,6 +89,21 @@ size_t reload_pending(const struct reload *r);
 void reload_free(struct reload *r);
 
 /*
+ * Rereads the file *cfg came from and puts it in place: the settings that
+ * need a restart keep their running values (said in the log); with
+ * `manage-rules yes` the kernel's rules are first widened to let through
+ * both policies' candidates, then the policy is handed over (waiting up to
+ * RELOAD_WAIT_MS for every reader), then the rules are narrowed to the new
+ * policy's.  Returns 0 when the new configuration runs (*cfg replaced, the
+ * old one freed); -ETIMEDOUT when it runs but a reader has not taken the
+ * policy yet (also replaced; err says so); another -errno when the
+ * running configuration stays (err says why: the file's file:line, or the
+ * rules that could not be installed).
+ */
+int reload_config(struct reload *r, struct config **cfg, char *err,
+		  size_t errlen);
+
+/*
  * Reads and checks a configuration the way the daemon will use it: the
  * file must belong to root or to the user the daemon runs as (the one it
  * configures at start; the current one when running, since `user` needs

@@ -1,27 +1,112 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The iptables and ip6tables commands that put dnsrl in the path of
- * UDP/53 queries, for `dnsrl --print-rules`.
+ * The kernel's side of dnsrl: every netfilter rule it needs, composed in
+ * one place from the configuration.  `dnsrl --print-rules` prints them as
+ * a script, the daemon installs them itself when it owns them
+ * (`manage-rules yes`), checks the live ruleset against them at start and
+ * on each reload, and `dnsrl --remove-rules` takes them out.
+ *
+ * Where they sit, for IPv4 and IPv6 alike: a chain of dnsrl's own in the
+ * mangle table, jumped to by the first rule of mangle INPUT for UDP to
+ * port 53.  Every table's INPUT chain sees each packet in turn (mangle
+ * before filter), and an accept ends only the table it is given in: so
+ * the operator's filter rules, an early `-p udp --dport 53 -j ACCEPT`
+ * included, can neither hide a query from dnsrl nor be skipped by
+ * dnsrl's accept, and their ACLs still drop what they drop.
+ *
+ *	mangle INPUT:	-p udp --dport 53 -j DNSRL	(inserted first)
+ *	DNSRL:		[-s SERVED -g DNSRL-Q ...; the rest returns]
+ *	DNSRL(-Q):	-m bpf (prefilter) -j RETURN	certainly no candidate
+ *			-j NFQUEUE --queue-bypass	the daemon decides
+ *
+ * With `serve` prefixes set, only their queries are judged; the rest goes
+ * on (the operator's ACL is expected to drop strangers).  Every rule is
+ * kept in the form iptables-save prints, so the live ruleset can be
+ * compared line by line.
  */
 #ifndef DNSRL_RULES_H
 #define DNSRL_RULES_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "config.h"
 
+#define RULES_TABLE "mangle"
 #define RULES_CHAIN "DNSRL"
+#define RULES_CHAIN_QUERIES "DNSRL-Q"
+#define RULES_WHY_MAX 512
+
+/* The rules of one family, as iptables-save lines. */
+struct rules_plan;
 
 /*
- * Writes a shell script: a chain of dnsrl's own, filled with the
- * prefilter rule (an xt_bpf match accepting the queries no rule can match;
- * see prefilter.h) and the NFQUEUE rule after it (--queue-bypass: without
- * the daemon, queries pass), and one rule appended to INPUT that jumps to
- * the chain, for IPv4 and IPv6.  Appended, so that the operator's own ACLs
- * come first: an accept verdict ends the INPUT chain.  A family without a
- * prefilter gets a comment saying why.  Every command is one line of
- * words without quotes.  Also writes, as comments, the commands that
- * remove it all.
+ * Composes the rules of family (AF_INET or AF_INET6) for cfg.  With also
+ * not NULL, the prefilter lets through the union of both configurations'
+ * candidates (what a reload installs before the new policy takes over).
+ * Returns a plan the caller owns (rules_plan_free), or NULL with errno.
+ */
+struct rules_plan *rules_plan_new(const struct config *cfg,
+				  const struct config *also, int family);
+
+/* No-op on NULL. */
+void rules_plan_free(struct rules_plan *p);
+
+/*
+ * Writes the iptables-restore input (for `--noflush`) that replaces
+ * dnsrl's chains with the plan's in one transaction, inserting the jump
+ * from INPUT when add_jump is set.
+ */
+void rules_restore_text(const struct rules_plan *p, bool add_jump, FILE *out);
+
+/* What the live ruleset holds, against the plan. */
+enum rules_state {
+	RULES_OK,	/* exactly the plan, jumped to first */
+	RULES_MISSING,	/* no chain, or no jump to it */
+	RULES_STALE,	/* the chain holds other rules (another policy) */
+	RULES_SHADOWED, /* the jump is not the first rule of INPUT */
+	RULES_UNKNOWN,	/* the ruleset could not be read */
+};
+
+/*
+ * Compares the mangle table as iptables-save prints it (save) with the
+ * plan.  Returns the state, and says why in why[0..whylen) ("" for OK).
+ * *has_jump tells whether the jump exists (an install then leaves it).
+ */
+enum rules_state rules_compare(const struct rules_plan *p, const char *save,
+			       bool *has_jump, char *why, size_t whylen);
+
+/* A word for a state: "ok", "missing" ... */
+const char *rules_state_name(enum rules_state s);
+
+/*
+ * The live check for both families: reads the ruleset (xtables.h) and
+ * compares it with cfg's plan.  Returns the worst state of the two, with
+ * the reasons, per family, in why.
+ */
+enum rules_state rules_verify(const struct config *cfg, char *why,
+			      size_t whylen);
+
+/*
+ * Installs cfg's rules for both families, each in one transaction (the
+ * prefilter widened by also, when not NULL), and removes what an older
+ * dnsrl left in the filter table.  Returns 0 or -errno with a message.
+ */
+int rules_install(const struct config *cfg, const struct config *also,
+		  char *err, size_t errlen);
+
+/*
+ * Removes dnsrl's jumps and chains, both families, whatever policy they
+ * came from.  Returns 0 (also when there was nothing) or -errno.
+ */
+int rules_remove(char *err, size_t errlen);
+
+/*
+ * Writes the script `dnsrl --print-rules` prints: sh, idempotent (running
+ * it twice leaves the same ruleset), each family's chains replaced in one
+ * iptables-restore transaction, then the jump inserted if missing; and,
+ * as comments, the commands that remove it all.
  */
 void rules_print(const struct config *cfg, FILE *out);
 

@@ -106,8 +106,15 @@ const struct key config_keys[K_COUNT] = {
 	[K_PROMETHEUS_FILE] = {"prometheus-file", KT_PATH,
 			       GLOBAL(prometheus_file), .max = LINE_CHARS_MAX,
 			       .expect = "an absolute path"},
-	[K_ALLOW] = {"allow", KT_ALLOW, GLOBAL(allow),
+	[K_ALLOW] = {"allow", KT_PREFIXES, GLOBAL(allow),
+		     .off2 = offsetof(struct config, nallow), .max = 100000,
 		     .expect = "one or more prefixes such as 203.0.113.0/24"},
+	[K_SERVE] = {"serve", KT_PREFIXES, GLOBAL(serve),
+		     .off2 = offsetof(struct config, nserve),
+		     .max = CONFIG_SERVE_MAX,
+		     .expect = "one or more prefixes such as 198.51.100.0/24"},
+	[K_MANAGE_RULES] = {"manage-rules", KT_WORD, GLOBAL(manage_rules),
+			    .words = config_yes_no, .expect = "yes or no"},
 	[K_QTYPE] = {"qtype", KT_QTYPE, RULE(qtypes),
 		     .expect = "one or more types such as ANY"},
 	[K_QNAME] = {"qname", KT_QNAME, RULE(qnames),
@@ -463,14 +470,14 @@ static int parse_line(struct parser *p, const char *text, size_t n)
 				   "%s is a global setting; move it out of "
 				   "rule %s (opened at line %d)",
 				   k->name, p->rule->name, p->rule->line);
-	if (id != K_ALLOW && p->seen[id] != 0)
+	if (k->type != KT_PREFIXES && p->seen[id] != 0)
 		return config_fail(p, "%s: already set at line %d", k->name,
 				   p->seen[id]);
 	p->seen[id] = p->line;
 	if (ntok == 1)
 		return config_fail(p, "%s: missing value; expected %s", k->name,
 				   k->expect);
-	list = k->type == KT_ALLOW || k->type == KT_QTYPE ||
+	list = k->type == KT_PREFIXES || k->type == KT_QTYPE ||
 	       k->type == KT_QNAME;
 	if (!list && ntok > 2)
 		return config_fail(p,
@@ -639,6 +646,7 @@ void config_free(struct config *cfg)
 	free(cfg->control_socket);
 	free(cfg->prometheus_file);
 	free(cfg->allow);
+	free(cfg->serve);
 	free(cfg->rules);
 	free(cfg);
 }

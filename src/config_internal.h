@@ -31,8 +31,9 @@ enum key_type {
 	KT_USER,
 	KT_PATH,
 	KT_DURATION,
-	KT_RATE, /* N/T: N at off (uint32_t), T at off2 (uint64_t) */
-	KT_ALLOW,
+	KT_RATE,     /* N/T: N at off (uint32_t), T at off2 (uint64_t) */
+	KT_PREFIXES, /* a list of prefixes: the array at off, its count at
+			off2, at most max */
 	KT_QTYPE,
 	KT_QNAME,
 };
@@ -55,6 +56,8 @@ enum key_id {
 	K_LOG_TRUNCATE,
 	K_PROMETHEUS_FILE,
 	K_ALLOW,
+	K_SERVE,
+	K_MANAGE_RULES,
 	K_QTYPE,
 	K_QNAME,
 	K_LIMIT,
@@ -92,7 +95,7 @@ struct parser {
 	struct config *cfg;
 	struct config_rule *rule; /* the open block, or NULL */
 	int seen[K_COUNT];	  /* line of a key's first use; 0: unused */
-	size_t allow_cap;
+	size_t cap[K_COUNT];	  /* room of the list keys' arrays */
 	size_t rules_cap;
 	char quoted[2][QUOTE_CHARS * 4 + 4];
 };

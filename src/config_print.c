@@ -133,14 +133,24 @@ static void print_key(const struct config *cfg, const struct key *k,
 		config_duration_text(v, d, sizeof(d));
 		fprintf(out, "%s%-*s %u/%s\n", pre, w, k->name, n, d);
 		return;
-	case KT_ALLOW:
-		for (size_t i = 0; i < cfg->nallow; i++) {
-			const struct config_prefix *pf = &cfg->allow[i];
+	case KT_PREFIXES: {
+		const struct config_prefix *const *list =
+			(const struct config_prefix *const *)field;
+		size_t count;
+
+		memcpy(&count, (const char *)base + k->off2, sizeof(count));
+		if (count == 0)
+			fprintf(out, "# %s (%s)\n", k->name,
+				k == &config_keys[K_SERVE] ? "every source"
+							   : "none");
+		for (size_t i = 0; i < count; i++) {
+			const struct config_prefix *pf = &(*list)[i];
 
 			inet_ntop(pf->family, pf->addr, a, sizeof(a));
 			fprintf(out, "%-*s %s/%u\n", w, k->name, a, pf->len);
 		}
 		return;
+	}
 	case KT_QTYPE:
 		if (r->nqtypes == 0) {
 			fprintf(out, "\t# qtype (every type)\n");

@@ -19,8 +19,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#define ALLOW_MAX 100000
-
 /* Decimal digits s[0..n) only; -EINVAL on anything else, -ERANGE past 2^64. */
 static int parse_digits(const char *s, size_t n, uint64_t *out)
 {
@@ -337,7 +335,8 @@ static int set_queue(struct parser *p, char *s)
 	return 0;
 }
 
-static int parse_prefix(struct parser *p, char *s, struct config_prefix *out)
+static int parse_prefix(struct parser *p, const char *key, char *s,
+			struct config_prefix *out)
 {
 	char *slash = strchr(s, '/');
 	char text[INET6_ADDRSTRLEN + 8], fix[INET6_ADDRSTRLEN];
@@ -355,23 +354,23 @@ static int parse_prefix(struct parser *p, char *s, struct config_prefix *out)
 		*slash = '/';
 	if (rc != 1)
 		return config_fail(p,
-				   "allow: expected an address or prefix such "
+				   "%s: expected an address or prefix such "
 				   "as 203.0.113.0/24 or 2001:db8::/32, got "
 				   "'%s'",
-				   config_quote(p, 0, s));
+				   key, config_quote(p, 0, s));
 	len = maxlen;
 	if (slash != NULL) {
 		rc = parse_uint(slash + 1, &len);
 		if (rc == -EINVAL)
 			return config_fail(p,
-					   "allow: prefix length in '%s' must "
+					   "%s: prefix length in '%s' must "
 					   "be a decimal integer 0..%u",
-					   config_quote(p, 0, s), maxlen);
+					   key, config_quote(p, 0, s), maxlen);
 		if (rc == -ERANGE || len > maxlen)
 			return config_fail(p,
-					   "allow: prefix length in '%s' must "
+					   "%s: prefix length in '%s' must "
 					   "be 0..%u",
-					   config_quote(p, 0, s), maxlen);
+					   key, config_quote(p, 0, s), maxlen);
 	}
 	out->len = (uint8_t)len;
 	for (unsigned bit = out->len; bit < maxlen; bit++) {
@@ -384,35 +383,43 @@ static int parse_prefix(struct parser *p, char *s, struct config_prefix *out)
 			inet_ntop(out->family, masked, fix, sizeof(fix));
 			snprintf(text, sizeof(text), "%s/%u", fix, out->len);
 			return config_fail(p,
-					   "allow: %s has host bits set; did "
+					   "%s: %s has host bits set; did "
 					   "you mean %s?",
-					   config_quote(p, 0, s), text);
+					   key, config_quote(p, 0, s), text);
 		}
 	}
 	return 0;
 }
 
-static int set_allow(struct parser *p, char **arg, int narg)
+/*
+ * Appends prefixes to a list key's array (allow, serve): the array at
+ * k->off, its count at k->off2, its room in the parser's cap[] slot of
+ * the key.
+ */
+static int set_prefixes(struct parser *p, const struct key *k, char **arg,
+			int narg)
 {
-	struct config *c = p->cfg;
+	char *base = (char *)p->cfg;
+	struct config_prefix **v = (struct config_prefix **)(base + k->off);
+	size_t *n = (size_t *)(base + k->off2);
+	size_t *cap = &p->cap[k - config_keys];
 
 	for (int i = 0; i < narg; i++) {
-		if (c->nallow == ALLOW_MAX)
-			return config_fail(p, "allow: more than %d prefixes",
-					   ALLOW_MAX);
-		if (c->nallow == p->allow_cap) {
-			size_t cap = p->allow_cap ? p->allow_cap * 2 : 16;
-			struct config_prefix *a;
+		if (*n == k->max)
+			return config_fail(p, "%s: more than %llu prefixes",
+					   k->name, (unsigned long long)k->max);
+		if (*n == *cap) {
+			size_t c = *cap ? *cap * 2 : 16;
+			struct config_prefix *a = realloc(*v, c * sizeof(*a));
 
-			a = realloc(c->allow, cap * sizeof(*a));
 			if (a == NULL)
 				return config_out_of_memory(p);
-			c->allow = a;
-			p->allow_cap = cap;
+			*v = a;
+			*cap = c;
 		}
-		if (parse_prefix(p, arg[i], &c->allow[c->nallow]) != 0)
+		if (parse_prefix(p, k->name, arg[i], &(*v)[*n]) != 0)
 			return -EINVAL;
-		c->nallow++;
+		(*n)++;
 	}
 	return 0;
 }
@@ -643,8 +650,8 @@ int config_set_value(struct parser *p, const struct key *k, char **arg,
 	case KT_RATE:
 		return get_rate(p, k->name, arg[0], field,
 				(void *)(base + k->off2));
-	case KT_ALLOW:
-		return set_allow(p, arg, narg);
+	case KT_PREFIXES:
+		return set_prefixes(p, k, arg, narg);
 	case KT_QTYPE:
 		return set_qtypes(p, arg, narg);
 	case KT_QNAME:

@@ -69,13 +69,15 @@ struct daemon {
 static __attribute__((noreturn)) void usage(int code)
 {
 	fprintf(code == 0 ? stdout : stderr,
-		"usage: dnsrl [-ftvV] [-c file] [--print-rules] [-r capture]\n"
+		"usage: dnsrl [-ftvV] [-c file] [--print-rules] [--remove-rules]\n"
+		"             [-r capture]\n"
 		"  -c, --config FILE   configuration (default %s)\n"
 		"  -f, --foreground    also log to stderr\n"
 		"  -t, --test-config   check the configuration and exit\n"
 		"  -v, --verbose       with -t: print the effective policy;\n"
 		"                      otherwise: debug logging\n"
 		"      --print-rules   print the iptables/ip6tables rules\n"
+		"      --remove-rules  remove dnsrl's iptables/ip6tables rules\n"
 		"  -r, --replay FILE   run the policy over a capture (pcap)\n"
 		"                      and print what it would have done\n"
 		"  -V, --version       print the version\n"
@@ -289,59 +291,50 @@ static void schedule(struct daemon *d, uint64_t now)
 		       now);
 }
 
+/*
+ * Checks the kernel's rules against the running configuration and says
+ * what is wrong, loudly: a query the rules do not send to the queue is
+ * never judged.
+ */
+static void check_rules(struct daemon *d)
+{
+	char why[1024];
+	enum rules_state st = rules_verify(d->cfg, why, sizeof(why));
+
+	if (st == RULES_OK) {
+		log_info("rules: in place (%s table, chain %s)", RULES_TABLE,
+			 RULES_CHAIN);
+		return;
+	}
+	log_warnx("rules: %s: %s; %s", rules_state_name(st), why,
+		  d->cfg->manage_rules
+			  ? "manage-rules is on: they were installed, so "
+			    "something else changed them"
+			  : "run the script `dnsrl --print-rules` prints, or "
+			    "set manage-rules yes");
+}
+
 static void reload(struct daemon *d)
 {
 	char err[CONFIG_ERR_MAX];
-	struct config *cfg;
-	struct policy *p;
+	int facility = d->cfg->syslog_facility;
 	int rc;
 
 	notify_send("RELOADING=1");
-	cfg = reload_load_config(d->cfg->path, true, err, sizeof(err));
-	if (cfg == NULL) {
+	rc = reload_config(d->reload, &d->cfg, err, sizeof(err));
+	if (rc < 0 && rc != -ETIMEDOUT) {
 		log_warnx("reload failed: %s; the running policy stays", err);
 		notify_send("READY=1\nSTATUS=reload failed; old policy");
 		return;
 	}
-	reload_collect(d->reload);
-	reload_keep_restart_settings(d->cfg, cfg);
-	p = reload_policy(d->reload, cfg);
-	if (p == NULL) {
-		log_warn("reload failed: policy");
-		config_free(cfg);
-		notify_send("READY=1");
-		return;
-	}
-	rc = reload_swap(d->reload, p, RELOAD_WAIT_MS);
 	if (rc == -ETIMEDOUT)
-		log_warnx("reload: a worker has not taken the new policy in "
-			  "%d ms; it will when it runs again",
-			  RELOAD_WAIT_MS);
-	else if (rc < 0)
-		log_warnx("reload failed: %s; the running policy stays",
-			  strerror(-rc));
-	if (rc < 0 && rc != -ETIMEDOUT) {
-		config_free(cfg);
-		notify_send("READY=1");
-		return;
-	}
-	if (!prefilter_same(d->cfg, cfg)) {
-		char buf[256];
-
-		prefilter_describe(cfg, buf, sizeof(buf));
-		/* until reinstalled, the kernel keeps passing what it did */
-		log_warnx("reload: the prefilter changed; install the rules "
-			  "`dnsrl --print-rules -c %s` prints, or queries of "
-			  "newly limited types stay in the kernel: %s",
-			  cfg->path, buf);
-	}
-	if (cfg->syslog_facility != d->cfg->syslog_facility)
-		log_init("dnsrl", cfg->syslog_facility, -1);
-	config_free(d->cfg);
-	d->cfg = cfg;
-	tbucket_init(&d->log_budget, cfg->log_n, cfg->log_period);
+		log_warnx("reload: %s", err);
+	if (d->cfg->syslog_facility != facility)
+		log_init("dnsrl", d->cfg->syslog_facility, -1);
+	tbucket_init(&d->log_budget, d->cfg->log_n, d->cfg->log_period);
 	schedule(d, clock_now());
 	log_policy(d, "reloaded");
+	check_rules(d);
 	notify_send("READY=1\nSTATUS=running");
 }
 
@@ -502,6 +495,14 @@ static void start(struct daemon *d)
 	tbucket_init(&d->log_budget, d->cfg->log_n, d->cfg->log_period);
 
 	open_queues(d);
+	/* bound first: the rules send queries to a queue that has a reader */
+	if (d->cfg->manage_rules) {
+		char err[512];
+
+		if (rules_install(d->cfg, NULL, err, sizeof(err)) < 0)
+			fatalx("manage-rules: installing the rules: %s", err);
+		log_info("rules: installed (manage-rules yes)");
+	}
 	for (size_t i = 0; i < d->nworkers; i++)
 		if (reload_add_reader(d->reload, &d->workers[i].seen) < 0)
 			fatalx("more than %d workers", RELOAD_READERS_MAX);
@@ -537,6 +538,7 @@ static void start(struct daemon *d)
 	notify_watchdog_init(&d->watchdog, notify_watchdog_interval(),
 			     d->nworkers, now);
 	log_policy(d, "dnsrl " DNSRL_VERSION " started");
+	check_rules(d);
 	notify_send("READY=1\nSTATUS=running");
 }
 
@@ -601,6 +603,7 @@ int main(int argc, char **argv)
 		{"test-config", no_argument, NULL, 't'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"print-rules", no_argument, NULL, 'P'},
+		{"remove-rules", no_argument, NULL, 'R'},
 		{"replay", required_argument, NULL, 'r'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -608,6 +611,7 @@ int main(int argc, char **argv)
 	};
 	const char *path = DEFAULT_CONFIG, *capture = NULL;
 	bool foreground = false, test = false, print_rules = false;
+	bool remove_rules = false;
 	int verbose = 0, ch;
 	char err[CONFIG_ERR_MAX];
 	static struct daemon d;
@@ -630,6 +634,9 @@ int main(int argc, char **argv)
 		case 'P':
 			print_rules = true;
 			break;
+		case 'R':
+			remove_rules = true;
+			break;
 		case 'r':
 			capture = optarg;
 			break;
@@ -644,6 +651,14 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
+	if (remove_rules) {
+		/* whatever the configuration: it may be gone or broken */
+		if (rules_remove(err, sizeof(err)) < 0) {
+			fprintf(stderr, "dnsrl: removing the rules: %s\n", err);
+			return 1;
+		}
+		return 0;
+	}
 
 	d.cfg = reload_load_config(path, false, err, sizeof(err));
 	if (d.cfg == NULL) {

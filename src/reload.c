@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "privs.h"
+#include "rules.h"
 
 /* How often reload_swap looks whether the readers took the new policy. */
 #define SWAP_POLL_MS 5
@@ -197,4 +198,58 @@ void reload_keep_restart_settings(const struct config *old, struct config *cfg)
 	cfg->queue_rcvbuf = old->queue_rcvbuf;
 	cfg->table_size = old->table_size;
 	cfg->fail_open = old->fail_open;
+}
+
+int reload_config(struct reload *r, struct config **cfg, char *err,
+		  size_t errlen)
+{
+	struct config *old = *cfg, *next;
+	struct policy *p;
+	int rc;
+
+	next = reload_load_config(old->path, true, err, errlen);
+	if (next == NULL)
+		return -EINVAL;
+	reload_collect(r);
+	reload_keep_restart_settings(old, next);
+	p = reload_policy(r, next);
+	if (p == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "policy: %s", strerror(errno));
+		config_free(next);
+		return rc;
+	}
+	/* the kernel lets through no candidate of either policy meanwhile */
+	if (next->manage_rules) {
+		rc = rules_install(next, old, err, errlen);
+		if (rc < 0) {
+			policy_free(p);
+			config_free(next);
+			return rc;
+		}
+	}
+	rc = reload_swap(r, p, RELOAD_WAIT_MS);
+	if (rc < 0 && rc != -ETIMEDOUT) {
+		snprintf(err, errlen, "%s", strerror(-rc));
+		config_free(next);
+		return rc;
+	}
+	if (rc == -ETIMEDOUT)
+		snprintf(err, errlen,
+			 "a worker has not taken the new policy in %d ms; it "
+			 "will when it runs again",
+			 RELOAD_WAIT_MS);
+	if (next->manage_rules) {
+		char why[256];
+
+		/* wider than needed is safe: only more queries are queued */
+		if (rules_install(next, NULL, why, sizeof(why)) < 0)
+			log_warnx("reload: the rules could not be narrowed to "
+				  "the new policy (more is queued than "
+				  "needed): %s",
+				  why);
+	}
+	config_free(old);
+	*cfg = next;
+	return rc;
 }

@@ -607,8 +607,8 @@ static void report_totals(const struct replay *r, FILE *out)
 		s->dns[DNS_RESPONSE] + s->dns[DNS_OPCODE] + s->dns[DNS_QDCOUNT],
 		mal_accept);
 	fprintf(out,
-		"drop: rule=%" PRIu64 " malformed=%" PRIu64 " fragments=%" PRIu64
-		"\n",
+		"drop: rule=%" PRIu64 " malformed=%" PRIu64
+		" fragments=%" PRIu64 "\n",
 		ruled, mal_drop,
 		r->cfg->fragments == CONFIG_DROP ? s->pkt[PACKET_FRAGMENT] : 0);
 }

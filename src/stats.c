@@ -65,11 +65,11 @@ int stats_format_daemon(const struct stats *s, char *buf, size_t buflen)
 		" dropped=%" PRIu64 " queries=%" PRIu64 " allowed=%" PRIu64
 		" malformed=%" PRIu64 " fragments=%" PRIu64 " other=%" PRIu64
 		" invalid=%" PRIu64 " cut=%" PRIu64 " responses=%" PRIu64
-		" opcode=%" PRIu64
-		" qdcount=%" PRIu64 " inserted=%" PRIu64 " reused=%" PRIu64
-		" evicted=%" PRIu64 " evicted-limited=%" PRIu64
-		" id-gaps=%" PRIu64 " enobufs=%" PRIu64 " nl-errors=%" PRIu64
-		" internal=%" PRIu64 " send-fail=%" PRIu64,
+		" opcode=%" PRIu64 " qdcount=%" PRIu64 " inserted=%" PRIu64
+		" reused=%" PRIu64 " evicted=%" PRIu64
+		" evicted-limited=%" PRIu64 " id-gaps=%" PRIu64
+		" enobufs=%" PRIu64 " nl-errors=%" PRIu64 " internal=%" PRIu64
+		" send-fail=%" PRIu64,
 		s->c[STATS_PACKETS], s->c[STATS_VERDICTS], s->c[STATS_ACCEPTED],
 		s->c[STATS_DROPPED], s->dns[DNS_QUERY], s->c[STATS_ALLOWED],
 		s->c[STATS_MALFORMED], s->pkt[PACKET_FRAGMENT],

@@ -142,16 +142,18 @@ static void test_bytes(void **state)
 static void test_keys_errors(void **state)
 {
 	(void)state;
-	expect_err("\n\nfoo 1\n", "t.conf:3: unknown setting 'foo'; expected "
-				  "one of queue, "
-				  "queue-maxlen, queue-rcvbuf, table-size, "
-				  "fail-open, user, "
-				  "control-socket, "
-				  "stats-interval, report-interval, "
-				  "report-top, "
-				  "syslog-facility, malformed, fragments, "
-				  "log-limit, "
-				  "log-truncate, prometheus-file, allow, rule");
+	expect_err("\n\nfoo 1\n",
+		   "t.conf:3: unknown setting 'foo'; expected "
+		   "one of queue, "
+		   "queue-maxlen, queue-rcvbuf, table-size, "
+		   "fail-open, user, "
+		   "control-socket, "
+		   "stats-interval, report-interval, "
+		   "report-top, "
+		   "syslog-facility, malformed, fragments, "
+		   "log-limit, "
+		   "log-truncate, prometheus-file, allow, serve, "
+		   "manage-rules, rule");
 	expect_err("rule r {\nfoo 1\n}\n", "t.conf:2: unknown setting 'foo' in "
 					   "rule r; expected one of "
 					   "qtype, qname, limit, ipv4-prefix, "
@@ -202,7 +204,7 @@ static void test_keys_errors(void **state)
 				 "stats-interval, report-interval, report-top, "
 				 "syslog-facility, malformed, fragments, "
 				 "log-limit, log-truncate, prometheus-file, "
-				 "allow, rule");
+				 "allow, serve, manage-rules, rule");
 		free(text);
 		free(tok);
 	}
@@ -367,6 +369,8 @@ static void test_print_text(void **state)
 			       "log-truncate    no\n"
 			       "# prometheus-file (unset)\n"
 			       "allow           2001:db8::/32\n"
+			       "# serve (every source)\n"
+			       "manage-rules    no\n"
 			       "\n"
 			       "rule any-abuse {\n"
 			       "\tqtype         ANY\n"
@@ -471,16 +475,17 @@ static void test_load(void **state)
 	fprintf(f, "queue 9\nrule r {\nqtype A\nlimit 1/1s\n}\nfoo\n");
 	fclose(f);
 	assert_null(config_load(path, err, sizeof(err)));
-	assert_true(asprintf(&msg,
-			     "%s:6: unknown setting 'foo'; expected one "
-			     "of queue, queue-maxlen, queue-rcvbuf, "
-			     "table-size, "
-			     "fail-open, user, control-socket, "
-			     "stats-interval, report-interval, "
-			     "report-top, syslog-facility, malformed, "
-			     "fragments, log-limit, log-truncate, "
-			     "prometheus-file, allow, rule",
-			     path) > 0);
+	assert_true(
+		asprintf(&msg,
+			 "%s:6: unknown setting 'foo'; expected one "
+			 "of queue, queue-maxlen, queue-rcvbuf, "
+			 "table-size, "
+			 "fail-open, user, control-socket, "
+			 "stats-interval, report-interval, "
+			 "report-top, syslog-facility, malformed, "
+			 "fragments, log-limit, log-truncate, "
+			 "prometheus-file, allow, serve, manage-rules, rule",
+			 path) > 0);
 	assert_string_equal(err, msg);
 	free(msg);
 

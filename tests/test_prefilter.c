@@ -7,7 +7,7 @@
  * program should accept are accepted: every qtype outside the set, names
  * of up to the unrolled number of labels.  Also the sizes of the
  * programs, the fallbacks, the bytecode text as iptables reads it, what
- * --print-rules prints, and the kernel's checks on a program.
+ * and the kernel's checks on a program.
  *
  * Run from the top of the tree (make check-unit does): the corpora are
  * read from tests/fuzz/corpus/.
@@ -37,7 +37,6 @@
 #include "policy.h"
 #include "prefilter.h"
 #include "queue.h"
-#include "rules.h"
 #include "stats.h"
 
 #include "pktbuild.h"
@@ -878,9 +877,6 @@ static void test_fallback(void **state)
 	struct config *cfg = parse(qname_only);
 	struct prefilter_prog p;
 	char why[PREFILTER_WHY_MAX], line[512];
-	char *out = NULL;
-	size_t size = 0;
-	FILE *f;
 
 	(void)state;
 	for (int i = 0; i < 2; i++) {
@@ -902,18 +898,6 @@ static void test_fallback(void **state)
 				  "queued: rule big-txt names no qtype, so "
 				  "any query may match it");
 
-	f = open_memstream(&out, &size);
-	assert_non_null(f);
-	rules_print(cfg, f);
-	fclose(f);
-	assert_null(strstr(out, "-m bpf"));
-	assert_non_null(strstr(out, "iptables -N DNSRL\n# No IPv4 prefilter, "
-				    "every UDP/53 query is queued: rule "
-				    "big-txt names no qtype, so any query may "
-				    "match it.\niptables -A DNSRL -p udp "
-				    "--dport 53 -j NFQUEUE"));
-	assert_non_null(strstr(out, "ip6tables -N DNSRL\n# No IPv6 prefilter"));
-	free(out);
 	config_free(cfg);
 
 	/* one family without a program */
@@ -952,15 +936,6 @@ static void test_describe(void **state)
 					    sizeof(small)),
 			 0);
 	assert_string_equal(small, "prefilter: IPv4 61 ");
-}
-
-static size_t count_char(const char *s, char c)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		n += *s == c;
-	return n;
 }
 
 /* Reads --bytecode text the way iptables' libxt_bpf does. */
@@ -1082,59 +1057,6 @@ static void test_same(void **state)
 	config_free(e);
 }
 
-/* The printed rules: each prefilter rule just before its NFQUEUE rule. */
-static void test_rules_print(void **state)
-{
-	char text[PREFILTER_TEXT_MAX], want[PREFILTER_TEXT_MAX + 256];
-	char *out = NULL, *line, *save = NULL;
-	const char *prev = "";
-	unsigned bpf = 0, nfq = 0;
-	size_t size = 0;
-	FILE *f;
-
-	(void)state;
-	f = open_memstream(&out, &size);
-	assert_non_null(f);
-	rules_print(pols[POL_MISSION].cfg, f);
-	fclose(f);
-	for (int fam = 0; fam < 2; fam++) {
-		assert_int_equal(
-			prefilter_bytecode_text(&pols[POL_MISSION].prog[fam],
-						' ', text, sizeof(text)),
-			0);
-		snprintf(want, sizeof(want),
-			 "\n%s -A DNSRL -p udp --dport 53 -m bpf --bytecode "
-			 "\"%s\" "
-			 "-j ACCEPT\n%s -A DNSRL -p udp --dport 53 -j NFQUEUE "
-			 "--queue-num 0 --queue-bypass\n",
-			 fam ? "ip6tables" : "iptables", text,
-			 fam ? "ip6tables" : "iptables");
-		assert_non_null(strstr(out, want));
-	}
-	/* every command one line of plain words (the bytecode quoted),
-	 * after the chain exists */
-	for (line = strtok_r(out, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (line[0] == '#')
-			continue;
-		assert_true(strncmp(line, "iptables ", 9) == 0 ||
-			    strncmp(line, "ip6tables ", 10) == 0);
-		assert_null(strpbrk(line, "\t'\\$`;|&<>(){}*?"));
-		assert_int_equal(count_char(line, '"'),
-				 strstr(line, "--bytecode") != NULL ? 2 : 0);
-		if (strstr(line, "-m bpf") != NULL) {
-			bpf++;
-			assert_non_null(strstr(prev, " -N DNSRL"));
-		}
-		if (strstr(line, "-j NFQUEUE") != NULL)
-			nfq++;
-		prev = line;
-	}
-	assert_int_equal(bpf, 2);
-	assert_int_equal(nfq, 2);
-	free(out);
-}
-
 /*
  * What the kernel's checker asks of a classic program, and libpcap's:
  * jumps forward and inside, a return at every end, scratch words read
@@ -1231,7 +1153,6 @@ int main(void)
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_same),
-		cmocka_unit_test(test_rules_print),
 	};
 
 	return cmocka_run_group_tests(tests, setup_pols, teardown_pols);

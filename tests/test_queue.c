@@ -469,8 +469,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_netlink_error_counted,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_unreadable_packets_judged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_packets_judged,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_packet_header, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_receive_errors, setup,

@@ -667,7 +667,8 @@ static void test_skipped(void **state)
 			assert_line(text, "accept: within-limit=3 "
 					  "allow-listed=0 no-drop-rule=0 "
 					  "not-query=1 malformed=2");
-			assert_line(text, "drop: rule=0 malformed=0 fragments=0");
+			assert_line(text,
+				    "drop: rule=0 malformed=0 fragments=0");
 		} else {
 			assert_line(text, "totals: queries=3 accepted=4 "
 					  "dropped=2 malformed=2 allowed=0 "
@@ -675,7 +676,8 @@ static void test_skipped(void **state)
 			assert_line(text, "accept: within-limit=3 "
 					  "allow-listed=0 no-drop-rule=0 "
 					  "not-query=1 malformed=0");
-			assert_line(text, "drop: rule=0 malformed=2 fragments=0");
+			assert_line(text,
+				    "drop: rule=0 malformed=2 fragments=0");
 		}
 		free(text);
 	}

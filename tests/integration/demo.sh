@@ -101,8 +101,8 @@ main() {
 		"prefilter's bytecode cut):"
 	# The prefilter's bpf rule accepts in the kernel the queries of
 	# types no rule names; the rest goes to the daemon.
-	"$DNSRL" --print-rules -c "$conf" | grep -E '^ip6?tables ' |
-		sed -E 's/(--bytecode )[^ ]+/\1.../; s/^/    /'
+	"$DNSRL" --print-rules -c "$conf" | grep -vE '^#' |
+		sed -E 's/(--bytecode )"[^"]+"/\1"..."/; s/^/    /'
 	dnsrl_rules_install "$conf"
 	dnsrl_start "$conf"
 	pf0=$(dnsrl_prefilter_packets)

@@ -707,84 +707,60 @@ dnsrl_conf() {
 	} >"$1"
 }
 
-# Runs, in the server namespace, the iptables and ip6tables commands that
-# `dnsrl --print-rules -c CONF` prints, so that the tests run behind the
-# very rules operators are told to install.  -w is added: another run may
-# hold the xtables lock for a moment.  DNSRL_TEST_OMIT_NFQUEUE=1 leaves the
-# NFQUEUE rules out (the chain stays, empty): every daemon test must then
-# fail, which shows that its checks depend on the daemon seeing traffic.
+# Runs, in the server namespace, the script `dnsrl --print-rules -c CONF`
+# prints, so that the tests run behind the very rules operators are told
+# to install.  DNSRL_TEST_OMIT_NFQUEUE=1 leaves the NFQUEUE rules out (the
+# chain stays, without them): every daemon test must then fail, which
+# shows that its checks depend on the daemon seeing traffic.
 dnsrl_rules_install() {
-	local conf=$1 out line n=0
-	local -a w
+	local conf=$1 script
 
-	out=$("$DNSRL" --print-rules -c "$conf") || {
+	_run_dir
+	script=$RUN_DIR/rules.sh
+	"$DNSRL" --print-rules -c "$conf" >"$script" || {
 		_err "dnsrl --print-rules -c $conf failed"
 		return 1
 	}
-	while IFS= read -r line; do
-		case $line in
-		'' | '#'*) continue ;;
-		esac
-		# the printed line is shell (a quoted bytecode): split it so
-		eval "w=($line)"
-		case ${w[0]} in
-		iptables | ip6tables) ;;
-		*)
-			_err "--print-rules printed an unexpected line: $line"
-			return 1
-			;;
-		esac
-		if [ "${DNSRL_TEST_OMIT_NFQUEUE:-0}" = 1 ] &&
-			[[ $line == *" -j NFQUEUE "* ]]; then
-			_err "DNSRL_TEST_OMIT_NFQUEUE=1: not running: $line"
-			continue
-		fi
-		srv "${w[0]}" -w "${w[@]:1}" || {
-			_err "printed rule failed: $line"
-			return 1
-		}
-		n=$((n + 1))
-	done <<<"$out"
-	if [ "$n" = 0 ]; then
-		_err "--print-rules printed no rule"
+	if ! grep -q -- '-j NFQUEUE ' "$script"; then
+		_err "--print-rules printed no NFQUEUE rule"
 		return 1
 	fi
+	if [ "${DNSRL_TEST_OMIT_NFQUEUE:-0}" = 1 ]; then
+		_err "DNSRL_TEST_OMIT_NFQUEUE=1: the NFQUEUE rules left out"
+		sed -i '/ -j NFQUEUE /d' "$script"
+	fi
+	srv sh "$script" || {
+		_err "the printed rules failed: $(cat "$script")"
+		return 1
+	}
 }
 
-# Runs the removal commands `dnsrl --print-rules -c CONF` prints (its
-# "# To remove:" comment lines), in the server namespace: the chain and
-# the jump to it go, so that rules for another configuration can follow.
+# Removes dnsrl's rules in the server namespace (dnsrl --remove-rules),
+# so that rules for another configuration can follow.
 dnsrl_rules_remove() {
-	local line cmd n=0
-	local -a w
-
-	while IFS= read -r line; do
-		line=${line#"#   "}
-		while IFS= read -r cmd; do
-			read -ra w <<<"$cmd"
-			[ "${#w[@]}" -gt 0 ] || continue
-			srv "${w[0]}" -w "${w[@]:1}" || {
-				_err "printed removal failed: $cmd"
-				return 1
-			}
-			n=$((n + 1))
-		done < <(tr ';' '\n' <<<"$line")
-	done < <("$DNSRL" --print-rules -c "$1" |
-		sed -n '/^# To remove:$/,$p' | grep -E '^#   ip6?tables ')
-	if [ "$n" = 0 ]; then
-		_err "--print-rules printed no removal command"
+	srv "$DNSRL" --remove-rules || {
+		_err "dnsrl --remove-rules failed"
 		return 1
-	fi
+	}
+}
+
+# The rules `dnsrl --print-rules -c CONF` prints for FAMILY 4 or 6: the
+# lines of that family's iptables-restore input that add to dnsrl's chains.
+dnsrl_printed_rules() {
+	local tool=iptables-restore
+
+	[ "$2" = 6 ] && tool=ip6tables-restore
+	"$DNSRL" --print-rules -c "$1" |
+		awk -v t="$tool" '$1 == t { on = 1; next }
+			on && $0 == "EOF" { on = 0 }
+			on && /^-A DNSRL/ { print }'
 }
 
 # Whether `dnsrl --print-rules -c CONF` prints a prefilter (bpf) rule for
 # FAMILY 4 or 6.
 dnsrl_has_prefilter() {
-	local cmd=iptables
-
-	[ "$2" = 6 ] && cmd=ip6tables
-	"$DNSRL" --print-rules -c "$1" |
-		grep -qE "^$cmd -A DNSRL .* -m bpf --bytecode \"[^\"]+\" -j ACCEPT$"
+	dnsrl_printed_rules "$1" "$2" |
+		grep -qE -- '-m bpf --bytecode "[^"]+" -j RETURN$'
 }
 
 # dig as a real client, once per "SERVER NAME TYPE WANT" argument (+tries=1:
@@ -806,8 +782,8 @@ dig_expect() {
 	assert_eq "dig answers as expected" "$ok" "$DIG_SENT"
 }
 
-# Packets counted by the rules of the DNSRL chain whose target is TARGET,
-# for FAMILY 4, 6 or all (default).
+# Packets counted by the rules of the DNSRL chain (mangle table) whose
+# target is TARGET, for FAMILY 4, 6 or all (default).
 dnsrl_chain_packets() {
 	local target=$1 fam=${2:-all} n=0 ipt c
 
@@ -817,17 +793,17 @@ dnsrl_chain_packets() {
 	*) set -- iptables ip6tables ;;
 	esac
 	for ipt in "$@"; do
-		c=$(srv "$ipt" -w -vnxL DNSRL | awk -v t="$target" \
+		c=$(srv "$ipt" -w -t mangle -vnxL DNSRL | awk -v t="$target" \
 			'$3 == t { s += $1 } END { print s + 0 }')
 		n=$((n + c))
 	done
 	echo "$n"
 }
 
-# The prefilter's (bpf ACCEPT) and the NFQUEUE rules' packets, for FAMILY.
+# The prefilter's (bpf RETURN) and the NFQUEUE rules' packets, for FAMILY.
 # shellcheck disable=SC2120 # FAMILY is optional
 dnsrl_prefilter_packets() {
-	dnsrl_chain_packets ACCEPT "${1:-all}"
+	dnsrl_chain_packets RETURN "${1:-all}"
 }
 
 # shellcheck disable=SC2120 # FAMILY is optional

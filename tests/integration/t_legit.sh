@@ -31,7 +31,7 @@ rule any-abuse {
 EOF
 	dnsrl_env "$conf"
 	echo "== daemon $DAEMON_PID up; IPv4 rules from --print-rules:"
-	srv iptables -w -S DNSRL | sed -E 's/(--bytecode )"[^"]*"/\1.../; s/^/   /'
+	srv iptables -w -t mangle -S DNSRL | sed -E 's/(--bytecode )"[^"]*"/\1.../; s/^/   /'
 	assert_true "printed rules have an IPv4 prefilter" \
 		dnsrl_has_prefilter "$conf" 4
 	assert_true "printed rules have an IPv6 prefilter" \

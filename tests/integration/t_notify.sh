@@ -154,7 +154,7 @@ EOF
 		[ "${i##*/}" = "$pid" ] || tid=${i##*/}
 	done
 	st=0
-	stop_thread "$tid" 2 >"$RUN_DIR/ptrace.out" 2>&1 &
+	stop_thread "$tid" 3 >"$RUN_DIR/ptrace.out" 2>&1 &
 	w=$!
 	track_pid "$w"
 	for ((i = 0; i < 50; i++)); do
@@ -165,8 +165,10 @@ EOF
 	if grep -q stopped "$RUN_DIR/ptrace.out"; then
 		echo "   worker thread $tid stopped: $(awk '{ print $3 }' "/proc/$pid/task/$tid/stat")" \
 			"(main thread: $(awk '{ print $3 }' "/proc/$pid/task/$pid/stat"))"
-		# a ping decided before the stop may still be on its way
-		sleep 0.6
+		# a ping the worker's last beat before the stop earned comes
+		# half an interval (0.5 s) after the ping before it, at the
+		# next 100 ms tick: 0.6 s at most, and some scheduling
+		sleep 0.9
 		n0=$(notes WATCHDOG=1)
 		sleep 1.2
 		n1=$(notes WATCHDOG=1)

@@ -25,25 +25,23 @@ conf=
 
 # The rules of the DNSRL chain, numbered, the bytecode cut short.
 show_chain() {
-	srv "$1" -w -S DNSRL | awk '{ print "   " NR ": " substr($0, 1, 100) \
+	srv "$1" -w -t mangle -S DNSRL | awk '{ print "   " NR ": " substr($0, 1, 100) \
 		(length($0) > 100 ? " ..." : "") }'
 }
 
 # Checks that rule 1 of the chain is the printed bpf rule and rule 2 the
 # NFQUEUE rule.  CMD (iptables or ip6tables).
 check_order() {
-	local ipt=$1 printed want got
+	local ipt=$1 fam=4 printed got
 
-	printed=$("$DNSRL" --print-rules -c "$conf" |
-		grep -E "^$ipt -A DNSRL .* -m bpf --bytecode ")
-	# iptables shows the numbers of an instruction apart, not joined by +
-	want=$(sed -E 's/.* --bytecode "([^"]+)" .*/\1/' <<<"$printed")
-	got=$(srv "$ipt" -w -S DNSRL | sed -n 2p)
-	assert_true "$ipt: rule 1 of DNSRL is the printed bpf rule" \
-		grep -qF -- "-m bpf --bytecode \"$want\" -j ACCEPT" <<<"$got"
+	[ "$ipt" = ip6tables ] && fam=6
+	printed=$(dnsrl_printed_rules "$conf" "$fam" | grep -- ' -m bpf ')
+	got=$(srv "$ipt" -w -t mangle -S DNSRL | sed -n 2p)
+	assert_eq "$ipt: rule 1 of DNSRL is the printed bpf rule" \
+		"$got" "$printed"
 	assert_true "$ipt: rule 2 of DNSRL is the NFQUEUE rule" \
 		grep -qE -- '-j NFQUEUE --queue-num 0 --queue-bypass$' \
-		<<<"$(srv "$ipt" -w -S DNSRL | sed -n 3p)"
+		<<<"$(srv "$ipt" -w -t mangle -S DNSRL | sed -n 3p)"
 }
 
 # A query for NAME of type QTYPE from CLI4 or CLI6 to the server: qgen's

@@ -69,6 +69,7 @@ BENCH_BINS = $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 
 # Library calls a unit test replaces (-Wl,--wrap=...), per test.
 WRAP_test_queue = -Wl,--wrap=recvmmsg -Wl,--wrap=sendmsg
+WRAP_test_kset = -Wl,--wrap=mnl_socket_sendto -Wl,--wrap=mnl_socket_recvfrom
 
 
 .PHONY: all deps check check-long check-unit check-fuzz-corpus check-files \

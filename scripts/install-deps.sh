@@ -16,6 +16,7 @@ libldns-dev
 libcmocka-dev
 libpcap-dev
 iptables
+ipset
 iproute2
 unbound
 dnsutils

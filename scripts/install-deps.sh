@@ -19,6 +19,7 @@ iptables
 ipset
 iproute2
 unbound
+bind9
 dnsutils
 dnsperf
 procps
@@ -54,5 +55,5 @@ apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
 
-# The unbound package starts a system resolver on install where systemd
-# runs; the tests start their own instances, in namespaces.
+# The unbound and bind9 packages start a system resolver on install where
+# systemd runs; the tests start their own instances, in namespaces.

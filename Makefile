@@ -134,6 +134,8 @@ check: deps
 # The long runs: the 5-minute soak and the fault tests (a stopped daemon,
 # a netlink overflow, a reload storm, valgrind).  CI runs it too.
 check-long: deps
+	$(MAKE) $(B)/tests/test_kset
+	DNSRL_LONG_TESTS=1 $(B)/tests/test_kset
 	$(MAKE) check-integration-long
 
 check-unit: $(TESTS)

@@ -15,6 +15,7 @@
 #   make check-long                   # the long suite
 #   sudo B=build-asan tests/integration/run.sh [quick|long|all]
 #   VERBOSE=1 ... run.sh              # every test's whole output too
+#   JOBS=2                            # tests at a time (default 2)
 #   TEST_TIMEOUT=300                  # seconds a test may take (default)
 set -eu
 
@@ -80,19 +81,12 @@ ms_now() {
 	date +%s%3N
 }
 
-t_all=$(ms_now)
-n_ok=0
-n_fail=0
-n_skip=0
-a_ok=0
-a_fail=0
-failed=()
-echo "integration tests ($suite), B=$B: ${tests[*]}"
-for t in "${tests[@]}"; do
-	log=$logs/$t.log
+# Runs test $1 into $logs/$1.log; leaves its exit status and seconds in
+# $logs/$1.st and $logs/$1.secs.
+run_one() {
+	local t=$1 log=$logs/$1.log t0 st=0 limit=${TEST_TIMEOUT:-300}
+
 	t0=$(ms_now)
-	st=0
-	limit=${TEST_TIMEOUT:-300}
 	# the soak runs SOAK_SECONDS by design: give it that and some
 	if [ "$t" = t_soak ] && [ "$limit" -lt "$((${SOAK_SECONDS:-300} + 120))" ]; then
 		limit=$((${SOAK_SECONDS:-300} + 120))
@@ -105,7 +99,17 @@ for t in "${tests[@]}"; do
 		timeout --kill-after=20 "$limit" "$here/$t.sh" \
 			>"$log" 2>&1 || st=$?
 	fi
-	secs=$(awk -v ms="$(($(ms_now) - t0))" 'BEGIN { printf "%.1f", ms / 1000 }')
+	awk -v ms="$(($(ms_now) - t0))" 'BEGIN { printf "%.1f", ms / 1000 }' \
+		>"$logs/$t.secs"
+	echo "$st" >"$logs/$t.st"
+}
+
+# Prints the result of a test that has finished, and counts it.
+report() {
+	local t=$1 log=$logs/$1.log st secs summary skip passed fails
+
+	st=$(cat "$logs/$t.st")
+	secs=$(cat "$logs/$t.secs")
 	summary=$(grep -E "^$t: [0-9]+ passed, [0-9]+ failed$" "$log" | tail -n 1 || true)
 	if [ -n "$summary" ]; then
 		read -r _ passed _ fails _ <<<"$summary"
@@ -117,11 +121,11 @@ for t in "${tests[@]}"; do
 		skip=$(grep -m1 '^skipped: ' "$log" || true)
 		[ -z "$skip" ] || n_skip=$((n_skip + 1))
 		printf '%-44s %6s s%s\n' "$summary" "$secs" "${skip:+   $skip}"
-		continue
+		return
 	fi
 	n_fail=$((n_fail + 1))
 	failed+=("$t")
-	[ "$st" = 124 ] && summary="$t: timed out after $limit s"
+	[ "$st" = 124 ] && summary="$t: timed out"
 	printf '%-44s %6s s   exit %s\n' "${summary:-$t: no summary line}" \
 		"$secs" "$st"
 	if [ "${VERBOSE:-0}" != 1 ]; then
@@ -129,7 +133,55 @@ for t in "${tests[@]}"; do
 		echo "    --- last lines of $t:"
 		tail -n 15 "$log" | sed 's/^/    /'
 	fi
+}
+
+# Reports the tests of running[] that have finished; keeps the others.
+reap() {
+	local t keep=()
+
+	for t in "${running[@]}"; do
+		if [ -f "$logs/$t.st" ]; then
+			report "$t"
+		else
+			keep+=("$t")
+		fi
+	done
+	running=("${keep[@]}")
+}
+
+# Waits until fewer than $1 tests run.
+wait_below() {
+	while [ "${#running[@]}" -ge "$1" ]; do
+		wait -n 2>/dev/null || true
+		reap
+	done
+}
+
+t_all=$(ms_now)
+n_ok=0
+n_fail=0
+n_skip=0
+a_ok=0
+a_fail=0
+failed=()
+running=()
+# JOBS tests at a time; a test whose header says "# serial" (it measures
+# timing) runs alone.
+jobs=${JOBS:-2}
+[ "${VERBOSE:-0}" = 1 ] && jobs=1
+echo "integration tests ($suite, $jobs at a time), B=$B: ${tests[*]}"
+for t in "${tests[@]}"; do
+	if grep -q '^# serial$' "$here/$t.sh"; then
+		wait_below 1
+		run_one "$t"
+		report "$t"
+		continue
+	fi
+	wait_below "$jobs"
+	run_one "$t" &
+	running+=("$t")
 done
+wait_below 1
 secs=$(awk -v ms="$(($(ms_now) - t_all))" 'BEGIN { printf "%.1f", ms / 1000 }')
 echo "total: $n_ok of ${#tests[@]} tests passed ($n_skip skipped), $n_fail failed" \
 	"(checks: $a_ok passed, $a_fail failed) in $secs s"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# serial
 # suite: long
 #
 # t_failopen.sh: a daemon that stops answering (SIGSTOP for 2 s) behind a

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# serial
 # suite: long
 #
 # t_hup_storm.sh: 100 SIGHUPs, one every 100 ms, during 10 s of traffic.

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# serial
 #
 # t_notify.sh: the service manager's side of Type=notify and WatchdogSec,
 # played by the test.  The daemon's NOTIFY_SOCKET is the run's logsink

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# serial
 # suite: long
 #
 # t_overflow.sh: a netlink overflow.  The queue is big (queue-maxlen

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# serial
 #
 # t_shapes.sh: every packet shape the resolvers answer big is held by
 # dnsrl.  The oracle is outside dnsrl: the real kernel and two real

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# serial
 # suite: long
 #
 # t_soak.sh: SOAK_SECONDS (default 300, 60..600) of steady mixed load,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# serial
 # suite: long
 #
 # t_valgrind.sh: the daemon under valgrind's memcheck, in the server

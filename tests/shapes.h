@@ -23,10 +23,12 @@
 enum shape_ext {
 	SX_HBH,		/* hop-by-hop options, a zero PadN */
 	SX_HBH_BADPAD,	/* ... whose PadN is not zero */
+	SX_HBH_RA,	/* ... a router alert option */
 	SX_DST,		/* destination options, a zero PadN */
 	SX_DST24,	/* 24 octets: an unknown option to skip (00) */
 	SX_DST_DROP,	/* an unknown option whose type says drop (01) */
-	SX_DST_RA,	/* a router alert option: unknown outside hop-by-hop */
+	SX_DST_RA,	/* a router alert option: unknown (00, skipped) outside
+			   hop-by-hop */
 	SX_RT0,		/* routing type 0, no segment left */
 	SX_RT0_LEFT,	/* ... one segment left */
 	SX_RT2,		/* routing type 2, none left */
@@ -76,6 +78,7 @@ static inline uint8_t shape_ext_code(uint8_t e)
 	switch (e) {
 	case SX_HBH:
 	case SX_HBH_BADPAD:
+	case SX_HBH_RA:
 		return 0;
 	case SX_DST:
 	case SX_DST24:
@@ -127,6 +130,7 @@ static inline size_t shape_ext_put(uint8_t *p, uint8_t e, uint8_t nh,
 		p[3] = 4;
 		return 8;
 	case SX_DST_RA:
+	case SX_HBH_RA:
 		p[2] = 0x05;
 		p[3] = 2;
 		p[6] = 1; /* PadN of 2 */
@@ -340,7 +344,7 @@ static inline size_t shape_more(struct shape *out, size_t max)
 		{"dst 24", {SX_DST24}, 1},
 		{"dst drop option", {SX_DST_DROP}, 1},
 		{"dst router alert", {SX_DST_RA}, 1},
-		{"hop-by-hop router alert", {SX_HBH, SX_DST_RA}, 2},
+		{"hop-by-hop router alert", {SX_HBH_RA, SX_DST}, 2},
 		{"routing 0", {SX_RT0}, 1},
 		{"routing 0 left 1", {SX_RT0_LEFT}, 1},
 		{"routing 2", {SX_RT2}, 1},

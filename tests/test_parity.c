@@ -195,7 +195,7 @@ static void check_one(const char *what, const uint8_t *pkt, size_t len)
 		enum oracle_class all =
 			oracle_classify(NULL, pkt, len, &km_variants[v], &o);
 
-		if (v > 0 && (len == 0 || pkt[0] >> 4 != 6 || pkt[6] == 17))
+		if (v > 0 && (len < 41 || pkt[0] >> 4 != 6 || pkt[6] == 17))
 			break; /* the cap changes nothing there */
 		seen.packets++;
 		if (all != ORACLE_MOOT && oracle_known_disagreement(pkt, len)) {

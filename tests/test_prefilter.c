@@ -238,7 +238,7 @@ static void check(const char *what, const uint8_t *pkt, size_t len)
 		size_t view = all == ORACLE_MOOT ? len : o.k.seen_len;
 
 		/* the cap only touches IPv6 extension header chains */
-		if (v > 0 && (fam == 0 || pkt[6] == 17))
+		if (v > 0 && (fam == 0 || len < 41 || pkt[6] == 17))
 			break;
 		for (int i = 0; i < POL_N; i++) {
 			struct pol *p = &pols[i];

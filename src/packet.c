@@ -6,9 +6,9 @@
  *
  * - IPv4: the header length and the total length must fit; the UDP length
  *   must be 8 or more and at most the IP payload, which is cut to it.
- * - IPv6: the payload length must fit (0 announces a jumbogram, which no
- *   DNS query is); the extension headers are followed however many there
- *   are (each is 8 octets or more, so the packet bounds the walk):
+ * - IPv6: the payload length must fit (0, with a hop-by-hop header first,
+ *   means the packet as it came); the extension headers are followed
+ *   however many there are (each is 8 octets or more, so the packet bounds the walk):
  *   hop-by-hop only as the first, routing, destination options, AH and
  *   fragment headers.  A UDP length of 0 means the rest of the payload
  *   (the kernel's jumbo rule, applied to any datagram).
@@ -99,11 +99,16 @@ static enum packet_kind parse_ipv6(const uint8_t *buf, size_t len,
 	p->family = AF_INET6;
 	memcpy(p->src, buf + WIRE_IPV6_SRC, 16);
 
-	/* zero announces a jumbogram, which no DNS query is */
+	/*
+	 * Zero announces a jumbogram, whose length a hop-by-hop option
+	 * carries; the kernel drops any it could receive (over 65535
+	 * octets is no packet here), but one without that option is taken
+	 * as long as what came (ip6_rcv_core trims nothing then).
+	 */
 	total = wire_read16(buf + WIRE_IPV6_PAYLOAD_LEN);
-	if (total == 0)
+	if (total == 0 && buf[WIRE_IPV6_NEXT] != IPPROTO_HOPOPTS)
 		return PACKET_INVALID;
-	total += WIRE_IPV6_HDR;
+	total = total == 0 ? len : total + WIRE_IPV6_HDR;
 	end = total < len ? total : len;
 	next = buf[WIRE_IPV6_NEXT];
 

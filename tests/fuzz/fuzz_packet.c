@@ -2,10 +2,19 @@
 /*
  * libFuzzer target for the packet and question walk.
  *
- * Each input is read three ways: as an IP packet (packet_parse, then
- * dns_parse on a UDP payload), as a DNS message checked against ldns's
- * name reader, and as a wire-format name for dns_name_to_text.  Any
- * disagreement or broken invariant aborts.
+ * Each input is read four ways: as an IP packet (packet_parse, then
+ * dns_parse on a UDP payload), as the same packet against an oracle from
+ * outside dnsrl (../oracle.h: the kernel's delivery as the model has it,
+ * then ldns on the payload the socket reads), as a DNS message checked
+ * against ldns's name reader, and as a wire-format name for
+ * dns_name_to_text.  Any disagreement or broken invariant aborts.
+ *
+ * The differential: where the model delivers (or, for a first fragment,
+ * starts) a standard query that ldns reads, packet_parse on what the
+ * NFQUEUE rule sees finds the same UDP payload, and dns_parse reads the
+ * same qtype and qclass from it, or reports a status the `malformed`
+ * setting decides only where the name holds a compression pointer
+ * (ldns's pointer rule and BIND's differ; see below).
  *
  * Both follow compression pointers; the documented differences are in
  * which pointers they follow.  dns_parse takes BIND's rule (each pointer
@@ -24,6 +33,8 @@
 
 #include "dns.h"
 #include "packet.h"
+
+#include "../oracle.h"
 
 /* big enough for the text of any name: 250 escaped octets and 4 dots */
 #define TEXT_MAX 1024
@@ -96,6 +107,43 @@ static void fuzz_ip(const uint8_t *data, size_t size)
 	require(p.payload_len <= p.udp_len);
 	if (dns_parse(p.payload, p.payload_len, &q) == DNS_QUERY)
 		check_question(&q);
+}
+
+/* The model and ldns against packet_parse and dns_parse. */
+static void fuzz_model(const uint8_t *data, size_t size)
+{
+	static const struct km_opts variants[] = {
+		{.max_exthdrs = 0},
+		{.max_exthdrs = KM_IP6_MAX_EXT_HDRS_CNT},
+	};
+
+	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
+		struct oracle o;
+		enum oracle_class c =
+			oracle_classify(NULL, data, size, &variants[v], &o);
+		struct dns_question q;
+		struct packet p;
+		enum packet_kind k;
+		enum dns_status s;
+
+		if (c != ORACLE_NAMED)
+			continue; /* NULL policy: every query is named */
+		require(o.k.deliver == KM_D_WHOLE ||
+			o.k.deliver == KM_D_PREFIX);
+		k = packet_parse(data, o.k.seen_len, &p);
+		require(k == PACKET_UDP && p.dport == 53);
+		require(p.first_fragment == (o.k.deliver == KM_D_PREFIX));
+		require(p.payload == data + o.k.payload_off);
+		require(p.payload_len == o.k.payload_len);
+		s = dns_parse(p.payload, p.payload_len, &q);
+		if (s == DNS_QUERY) {
+			require(q.qtype == o.q.qtype && q.qclass == o.q.qclass);
+			check_question(&q);
+		} else {
+			/* only a pointer ldns follows and BIND's rule not */
+			require(dns_status_malformed(s) && o.q.pointer);
+		}
+	}
 }
 
 /*
@@ -191,6 +239,7 @@ static void fuzz_text(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_ip(data, size);
+	fuzz_model(data, size);
 	fuzz_dns(data, size);
 	fuzz_text(data, size);
 	return 0;

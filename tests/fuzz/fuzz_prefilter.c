@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libFuzzer target for the prefilter programs: no packet the daemon could
- * limit, allow-list or drop by a setting may be accepted by the program of
- * its family, under a few fixed policies.  The programs run in libpcap's
- * interpreter, on the whole packet as the kernel would; the daemon's view
- * is policy_decide (and the parsers under it) on the first
- * QUEUE_COPY_RANGE octets and on the whole packet.
+ * libFuzzer target for the prefilter programs, judged by an oracle from
+ * outside dnsrl (../oracle.h: a model of the kernel's delivery and ldns):
+ * where the NFQUEUE rule sees a packet, the program of its family, run in
+ * libpcap's interpreter on what the rule sees, accepts it only when the
+ * kernel would not deliver it to the socket on port 53, or would deliver a
+ * standard query ldns reads of a type no rule names (or a whole message
+ * that is no standard query: see test_prefilter.c, check()).  Under a few
+ * fixed policies, and the kernel with and without its cap on IPv6
+ * extension headers.
  *
  * The first octet says what the rest is:
  *	0	an IP packet as it is
@@ -25,15 +28,9 @@
 #include <sys/socket.h>
 
 #include "config.h"
-#include "dns.h"
-#include "limiter.h"
-#include "packet.h"
-#include "policy.h"
 #include "prefilter.h"
-#include "queue.h"
-#include "stats.h"
 
-#include "../prefilter_oracle.h"
+#include "../oracle.h"
 
 #define PKT_MAX 4096
 
@@ -58,11 +55,12 @@ static const char *const policy_text[NPOL] = {
 
 struct pol {
 	struct config *cfg;
-	struct policy *p;
-	struct limiter *lim;
-	struct stats st;
-	struct policy_ctx ctx;
 	struct bpf_insn insn[2][PREFILTER_INSNS_MAX];
+};
+
+static const struct km_opts km_variants[] = {
+	{.max_exthdrs = 0},
+	{.max_exthdrs = KM_IP6_MAX_EXT_HDRS_CNT},
 };
 
 static struct pol pols[NPOL];
@@ -141,11 +139,6 @@ static void init(void)
 		p->cfg = config_parse("fuzz.conf", policy_text[i],
 				      strlen(policy_text[i]), err, sizeof(err));
 		require(p->cfg != NULL);
-		p->p = policy_new(p->cfg, NULL, NULL);
-		p->lim = limiter_new(1024, false);
-		require(p->p != NULL && p->lim != NULL);
-		p->ctx.limiter = p->lim;
-		p->ctx.stats = &p->st;
 		for (int f = 0; f < 2; f++) {
 			struct prefilter_prog prog;
 
@@ -173,23 +166,33 @@ static void init(void)
 
 static void check(const uint8_t *pkt, size_t len)
 {
-	size_t cap = len < QUEUE_COPY_RANGE ? len : QUEUE_COPY_RANGE;
 	int fam;
 
 	if (len == 0 || (pkt[0] >> 4 != 4 && pkt[0] >> 4 != 6))
 		return;
 	fam = pkt[0] >> 4 == 6;
-	for (size_t i = 0; i < NPOL; i++) {
-		struct pol *p = &pols[i];
-		bool t = touched(p->p, &p->ctx, pkt, cap);
-		enum cls c_cap = classify(p->cfg, pkt, cap);
-		enum cls c_len = classify(p->cfg, pkt, len);
-		bool bad = cls_limitable(c_cap) || cls_limitable(c_len);
+	for (size_t v = 0; v < sizeof(km_variants) / sizeof(km_variants[0]);
+	     v++) {
+		struct oracle o;
+		enum oracle_class all =
+			oracle_classify(NULL, pkt, len, &km_variants[v], &o);
+		size_t view = all == ORACLE_MOOT ? len : o.k.seen_len;
 
-		/* the oracle covers every decision the daemon makes */
-		require(!t || bad || c_cap == CLS_DROPPED);
-		if (bpf_filter(p->insn[fam], pkt, (u_int)len, (u_int)len) != 0)
-			require(!bad);
+		for (size_t i = 0; i < NPOL; i++) {
+			struct pol *p = &pols[i];
+			enum oracle_class c = all;
+
+			if (bpf_filter(p->insn[fam], pkt, (u_int)view,
+				       (u_int)view) == 0)
+				continue;
+			if (c == ORACLE_NAMED &&
+			    !oracle_named(p->cfg, o.q.qtype))
+				c = ORACLE_FREE;
+			require(c == ORACLE_MOOT || c == ORACLE_UNDELIVERED ||
+				c == ORACLE_FREE ||
+				(c == ORACLE_OTHER &&
+				 o.dns == ORACLE_DNS_NOT_QUERY));
+		}
 	}
 }
 

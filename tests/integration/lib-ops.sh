@@ -19,6 +19,8 @@
 #	ops_hex_label HEX...		# wire-format labels, from their octets
 #	ops_dns_text HEX		# the daemon's text for a label's octets
 #	ops_sink_decode LINE		# a logsink line back to the datagram
+#	stop_thread TID SECONDS		# one thread stopped (ptrace), then let go
+#	ops_worker_tid PID		# a thread of PID that is not the main one
 #
 # $DNSRLCTL is the control client of the build.
 
@@ -163,4 +165,39 @@ ops_dns_text() {
 # a '\c' cannot come from logsink: its backslashes are doubled.)
 ops_sink_decode() {
 	printf '%b' "$1"
+}
+
+# Stops thread TID alone (ptrace: seize, interrupt) for SECONDS, then lets
+# it go; prints "stopped" once it is.  Needs the ptrace system call's
+# number: x86_64 and aarch64 only.
+stop_thread() {
+	local nr
+
+	case $(uname -m) in
+	x86_64) nr=101 ;;
+	aarch64) nr=117 ;;
+	*) return 2 ;;
+	esac
+	# PTRACE_SEIZE 0x4206, PTRACE_INTERRUPT 0x4207, PTRACE_DETACH 17;
+	# waitpid on another process's thread needs __WALL (0x40000000)
+	perl -e '
+		my ($nr, $tid, $secs) = map { 0 + $_ } @ARGV;
+		$| = 1;
+		syscall($nr, 0x4206, $tid, 0, 0) == 0 or die "PTRACE_SEIZE: $!\n";
+		syscall($nr, 0x4207, $tid, 0, 0) == 0 or die "PTRACE_INTERRUPT: $!\n";
+		waitpid($tid, 0x40000000) == $tid or die "waitpid: $!\n";
+		print "stopped\n";
+		select(undef, undef, undef, $secs);
+		syscall($nr, 17, $tid, 0, 0) == 0 or die "PTRACE_DETACH: $!\n";
+	' "$nr" "$1" "$2"
+}
+
+# A thread of PID other than its main thread (with one queue: the worker).
+ops_worker_tid() {
+	local t tid=
+
+	for t in /proc/"$1"/task/*; do
+		[ "${t##*/}" = "$1" ] || tid=${t##*/}
+	done
+	echo "$tid"
 }

@@ -71,31 +71,6 @@ notes() {
 	log_count "^$1"
 }
 
-# Stops thread TID alone (ptrace: seize, interrupt) for SECONDS, then lets
-# it go; prints "stopped" once it is.  Needs the ptrace system call's
-# number: x86_64 and aarch64 only.
-stop_thread() {
-	local nr
-
-	case $(uname -m) in
-	x86_64) nr=101 ;;
-	aarch64) nr=117 ;;
-	*) return 2 ;;
-	esac
-	# PTRACE_SEIZE 0x4206, PTRACE_INTERRUPT 0x4207, PTRACE_DETACH 17;
-	# waitpid on another process's thread needs __WALL (0x40000000)
-	perl -e '
-		my ($nr, $tid, $secs) = map { 0 + $_ } @ARGV;
-		$| = 1;
-		syscall($nr, 0x4206, $tid, 0, 0) == 0 or die "PTRACE_SEIZE: $!\n";
-		syscall($nr, 0x4207, $tid, 0, 0) == 0 or die "PTRACE_INTERRUPT: $!\n";
-		waitpid($tid, 0x40000000) == $tid or die "waitpid: $!\n";
-		print "stopped\n";
-		select(undef, undef, undef, $secs);
-		syscall($nr, 17, $tid, 0, 0) == 0 or die "PTRACE_DETACH: $!\n";
-	' "$nr" "$1" "$2"
-}
-
 main() {
 	local n0 n1 r w i pid tid line out st
 

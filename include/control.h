@@ -6,21 +6,25 @@
  * The protocol is one request line, one reply, then the server closes:
  *
  *	request:  "stats\n" | "top\n" | "top N\n"	(N 1..CONTROL_TOP_MAX)
+ *	          | "reload\n"
  *	reply:    "ok LENGTH\n" and LENGTH bytes of text
  *	      or  "error: MESSAGE\n"
  *
  * The length lets a client tell a whole reply from one cut short.
  *
- * The server side runs in the main thread's poll loop: control_fd() is
- * polled for input, and control_handle() serves the waiting clients within
- * a deadline, so a slow or silent client cannot hold the loop up for
- * long.  The socket file is mode 0600; only root and the socket's owner
- * may connect, and the peer's credentials are checked again on accept.
+ * The server runs on a thread of its own (control_start): however many
+ * clients come and however long a `top` over a large table takes, the
+ * daemon's main loop (signals, ticks, the watchdog) never waits for it.
+ * Each client is served within a deadline, so a slow or silent one holds
+ * up only the clients behind it.  The socket file is mode 0600; only root
+ * and the socket's owner may connect, and the peer's credentials are
+ * checked again on accept.
  */
 #ifndef DNSRL_CONTROL_H
 #define DNSRL_CONTROL_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -32,12 +36,15 @@
 
 /*
  * What the daemon answers with.  Each callback writes its reply text to
- * out (an in-memory stream) and returns 0, or -errno to send
- * "error: internal: ..." instead.
+ * out (an in-memory stream) and returns 0, or -errno to send an error:
+ * the first line of what it wrote to out, or "internal: " and the errno
+ * text when it wrote nothing.  With control_start they run on the control
+ * thread.
  */
 struct control_ops {
 	int (*stats)(void *arg, FILE *out);
 	int (*top)(void *arg, size_t n, FILE *out);
+	int (*reload)(void *arg, FILE *out); /* answers when it is done */
 };
 
 struct control;
@@ -70,7 +77,14 @@ void control_handle(struct control *c, const struct control_ops *ops,
 		    void *arg);
 
 /*
- * Stops listening and removes the socket file, if it is still the one
+ * Serves the socket on a thread of its own, calling ops (with arg) there,
+ * until control_close.  Returns 0 or -errno.
+ */
+int control_start(struct control *c, const struct control_ops *ops, void *arg);
+
+/*
+ * Stops the thread, if one serves (waiting for the client in hand), stops
+ * listening and removes the socket file, if it is still the one
  * control_open made.  No-op on NULL.
  */
 void control_close(struct control *c);

@@ -43,7 +43,8 @@ void notify_watchdog_init(struct notify_watchdog *wd, uint64_t interval,
 			  size_t n, uint64_t now);
 
 /*
- * True when WATCHDOG=1 should be sent now: half the interval has passed
+ * True when WATCHDOG=1 should be sent now: a third of the interval has
+ * passed (so that, checked every tick, pings stay within half of it)
  * since the last ping and every worker's loop counter beats[i] moved since
  * then.  When one did not, returns false and sets wd->stalled.
  */

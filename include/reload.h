@@ -48,10 +48,12 @@ struct reload *reload_new(struct reload_slot *slot, struct limiter *l,
 
 /*
  * Adds a reader; *seen is where it publishes the generation it holds
- * (release order, after loading the policy).  At most RELOAD_READERS_MAX.
- * Returns 0 or -ENOSPC.
+ * (before it loads the policy; UINT64_MAX when it holds none).  A swap
+ * waits for the awaited readers (the queue workers) to take the new
+ * policy; the others (the control thread) only keep what they hold from
+ * being freed.  At most RELOAD_READERS_MAX.  Returns 0 or -ENOSPC.
  */
-int reload_add_reader(struct reload *r, _Atomic uint64_t *seen);
+int reload_add_reader(struct reload *r, _Atomic uint64_t *seen, bool awaited);
 
 /* The policy stored last (the main thread's view). */
 const struct policy *reload_current(const struct reload *r);

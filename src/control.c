@@ -15,11 +15,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,6 +36,11 @@
 struct control {
 	int fd;
 	int reserve; /* a spare fd, given up to refuse a client at EMFILE */
+	int stop;    /* an eventfd that ends the serving thread */
+	pthread_t thread;
+	bool running;
+	const struct control_ops *ops;
+	void *arg;
 	char *path;
 	uid_t owner; /* who besides root may ask */
 	dev_t dev;   /* the socket file made, so that close removes only it */
@@ -104,6 +111,7 @@ struct control *control_open(const char *path, uid_t owner, gid_t group)
 		goto fail;
 	}
 	c->fd = -1;
+	c->stop = -1;
 	c->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	c->path = strdup(path);
 	if (c->path == NULL) {
@@ -175,6 +183,15 @@ void control_close(struct control *c)
 
 	if (c == NULL)
 		return;
+	if (c->running) {
+		uint64_t one = 1;
+
+		if (write(c->stop, &one, sizeof(one)) != sizeof(one))
+			log_warn("control: stopping the server");
+		pthread_join(c->thread, NULL);
+	}
+	if (c->stop >= 0)
+		close(c->stop);
 	close(c->fd);
 	if (c->reserve >= 0)
 		close(c->reserve);
@@ -314,6 +331,39 @@ static bool parse_top_n(const char *s, size_t *n)
 	return true;
 }
 
+/* The commands, and what each asks of the daemon. */
+enum command {
+	CMD_STATS,
+	CMD_TOP,
+	CMD_RELOAD,
+	CMD_UNKNOWN,
+};
+
+static enum command command_of(const char *req)
+{
+	if (strcmp(req, "stats") == 0)
+		return CMD_STATS;
+	if (strcmp(req, "top") == 0 || strncmp(req, "top ", 4) == 0)
+		return CMD_TOP;
+	if (strcmp(req, "reload") == 0)
+		return CMD_RELOAD;
+	return CMD_UNKNOWN;
+}
+
+/* Sends a callback's failure: the first line it wrote, or the errno. */
+static void send_failure(int fd, int64_t deadline, int rc, const char *body,
+			 size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && body[n] != '\n')
+		n++;
+	if (n == 0)
+		send_error(fd, deadline, "internal: %s", strerror(-rc));
+	else
+		send_error(fd, deadline, "%.*s", (int)n, body);
+}
+
 /* Builds and sends the reply to the request req.  The deadline bounds
  * the waits on the client; the time the callbacks take is the daemon's
  * own and moves it on. */
@@ -321,6 +371,7 @@ static void reply(int fd, const char *req, const struct control_ops *ops,
 		  void *arg, int64_t *deadline)
 {
 	char esc[CONTROL_REQUEST_MAX * 4 + 1];
+	enum command cmd = command_of(req);
 	char head[32];
 	char *body = NULL;
 	size_t len = 0, n = CONTROL_TOP_DEFAULT;
@@ -328,12 +379,11 @@ static void reply(int fd, const char *req, const struct control_ops *ops,
 	FILE *out;
 	int rc;
 
-	if (strcmp(req, "stats") != 0 && strcmp(req, "top") != 0 &&
-	    strncmp(req, "top ", 4) != 0) {
+	if (cmd == CMD_UNKNOWN || (cmd == CMD_RELOAD && ops->reload == NULL)) {
 		log_escape(esc, sizeof(esc), (const uint8_t *)req, strlen(req));
 		send_error(fd, *deadline,
-			   "unknown command '%s' (expected stats, top [N])",
-			   esc);
+			   "unknown command '%s' (expected stats, top [N]%s)",
+			   esc, ops->reload != NULL ? ", reload" : "");
 		return;
 	}
 	if (strncmp(req, "top ", 4) == 0 && !parse_top_n(req + 4, &n)) {
@@ -349,16 +399,18 @@ static void reply(int fd, const char *req, const struct control_ops *ops,
 		send_error(fd, *deadline, "internal: %s", strerror(errno));
 		return;
 	}
-	if (req[0] == 's')
+	if (cmd == CMD_STATS)
 		rc = ops->stats(arg, out);
-	else
+	else if (cmd == CMD_TOP)
 		rc = ops->top(arg, n, out);
+	else
+		rc = ops->reload(arg, out);
 	/* Closing flushes the stream: only then are body and len final. */
 	if (fclose(out) != 0 && rc == 0)
 		rc = -ENOMEM;
 	*deadline += now_ms() - start;
 	if (rc < 0) {
-		send_error(fd, *deadline, "internal: %s", strerror(-rc));
+		send_failure(fd, *deadline, rc, body, len);
 	} else {
 		snprintf(head, sizeof(head), "ok %zu\n", len);
 		if (send_all(fd, head, strlen(head), *deadline) == 0)
@@ -440,6 +492,49 @@ void control_handle(struct control *c, const struct control_ops *ops, void *arg)
 		serve(c, fd, ops, arg, &deadline);
 		close(fd);
 	} while (now_ms() < deadline);
+}
+
+static void *serve_thread(void *arg)
+{
+	struct control *c = arg;
+	sigset_t all;
+
+	/* the main thread takes the signals */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{.fd = c->stop, .events = POLLIN},
+			{.fd = c->fd, .events = POLLIN},
+		};
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("control: poll");
+			return NULL;
+		}
+		if (pfd[0].revents)
+			return NULL;
+		if (pfd[1].revents & POLLIN)
+			control_handle(c, c->ops, c->arg);
+	}
+}
+
+int control_start(struct control *c, const struct control_ops *ops, void *arg)
+{
+	int rc;
+
+	c->stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->stop < 0)
+		return -errno;
+	c->ops = ops;
+	c->arg = arg;
+	rc = pthread_create(&c->thread, NULL, serve_thread, c);
+	if (rc != 0)
+		return -rc;
+	c->running = true;
+	return 0;
 }
 
 /* Client side. */

@@ -15,16 +15,19 @@
 #ifndef DNSRL_VERSION
 #define DNSRL_VERSION "unknown"
 #endif
-/* The daemon answers within a tick; a busy main loop gets a long grace. */
+/* A busy daemon gets a long grace; a reload (rules, workers) longer. */
 #define TIMEOUT_MS 10000
+#define RELOAD_TIMEOUT_MS 90000
 
 static __attribute__((noreturn)) void usage(int code)
 {
 	fprintf(code == 0 ? stdout : stderr,
-		"usage: dnsrlctl [-s socket] stats | top [N]\n"
+		"usage: dnsrlctl [-s socket] stats | top [N] | reload\n"
 		"  stats               counters of the daemon and each rule\n"
 		"  top [N]             the N (1..%d, default %d) sources most\n"
 		"                      limited now, per rule\n"
+		"  reload              reread the configuration; exits 1 when\n"
+		"                      the running policy stays\n"
 		"  -s, --socket PATH   control socket (default %s)\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n",
@@ -74,8 +77,9 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 1 && strcmp(argv[0], "stats") == 0) {
-		snprintf(request, sizeof(request), "stats");
+	if (argc == 1 &&
+	    (strcmp(argv[0], "stats") == 0 || strcmp(argv[0], "reload") == 0)) {
+		snprintf(request, sizeof(request), "%s", argv[0]);
 	} else if (argc >= 1 && argc <= 2 && strcmp(argv[0], "top") == 0) {
 		if (argc == 2 && !valid_n(argv[1])) {
 			fprintf(stderr,
@@ -90,8 +94,10 @@ int main(int argc, char **argv)
 		usage(2);
 	}
 
-	rc = control_request(path, request, stdout, TIMEOUT_MS, err,
-			     sizeof(err));
+	rc = control_request(path, request, stdout,
+			     strcmp(request, "reload") == 0 ? RELOAD_TIMEOUT_MS
+							    : TIMEOUT_MS,
+			     err, sizeof(err));
 	if (rc == 0 && fflush(stdout) != 0) {
 		rc = -errno;
 		snprintf(err, sizeof(err), "stdout: %s", strerror(errno));

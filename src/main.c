@@ -10,10 +10,12 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -45,6 +47,28 @@
 #define PROMETHEUS_EVERY (10 * CLOCK_NS_PER_S)
 #define LOSSES_EVERY CLOCK_NS_PER_S /* losses are looked for once a second */
 
+/*
+ * What the control thread may read of the main thread's state: a copy,
+ * published every tick under view_lock (the originals change under it).
+ */
+struct ctl_view {
+	uint32_t live[LIMITER_RULE_IDS];
+	size_t used;
+	uint64_t log_suppressed;
+	bool log_truncate;
+};
+
+/* A reload the control thread asks for; the main thread does it. */
+struct ctl_ask {
+	int fd; /* an eventfd the main loop polls */
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	uint64_t asked, answered; /* how many so far */
+	bool stopping;		  /* no more answers: the daemon stops */
+	int rc;
+	char msg[CONFIG_ERR_MAX + 64];
+};
+
 struct daemon {
 	struct config *cfg;
 	struct worker_shared shared;
@@ -56,6 +80,10 @@ struct daemon {
 	struct tbucket log_budget;
 	uint64_t log_suppressed;
 	struct control *control; /* or NULL */
+	pthread_mutex_t view_lock;
+	struct ctl_view view;
+	_Atomic uint64_t ctl_seen; /* the control thread as a policy reader */
+	struct ctl_ask ask;
 	bool prom_failed;
 	struct notify_watchdog watchdog;
 	bool stalled_logged;
@@ -144,9 +172,13 @@ static void on_released(void *arg, const struct limiter_event *ev)
 	log_event(d, &we, clock_now());
 }
 
-/* Sums the workers' counters into *sum and lends the reports a view. */
-static void report_view_of(struct daemon *d, struct stats *sum,
-			   struct report_view *v)
+/*
+ * Sums the workers' counters into *sum and lends the reports a view of
+ * policy p and of the table as view counted it.
+ */
+static void view_of(struct daemon *d, const struct policy *p,
+		    const struct ctl_view *view, struct stats *sum,
+		    struct report_view *v)
 {
 	uint64_t lost = 0;
 
@@ -157,13 +189,34 @@ static void report_view_of(struct daemon *d, struct stats *sum,
 	}
 	*v = (struct report_view){
 		.sum = sum,
-		.policy = current(d),
-		.live = periodic_live(&d->periodic),
-		.table_used = periodic_used(&d->periodic),
+		.policy = p,
+		.live = view->live,
+		.table_used = view->used,
 		.table_capacity = limiter_capacity(d->shared.limiter),
 		.events_lost = lost,
-		.log_suppressed = d->log_suppressed,
+		.log_suppressed = view->log_suppressed,
 	};
+}
+
+/* Copies what the control thread may read (every tick). */
+static void publish_view(struct daemon *d)
+{
+	struct ctl_view *view = &d->view;
+
+	pthread_mutex_lock(&d->view_lock);
+	memcpy(view->live, periodic_live(&d->periodic), sizeof(view->live));
+	view->used = periodic_used(&d->periodic);
+	view->log_suppressed = d->log_suppressed;
+	view->log_truncate = d->cfg->log_truncate;
+	pthread_mutex_unlock(&d->view_lock);
+}
+
+/* The main thread's own view: its state as it is now. */
+static void report_view_of(struct daemon *d, struct stats *sum,
+			   struct report_view *v)
+{
+	publish_view(d);
+	view_of(d, current(d), &d->view, sum, v);
 }
 
 /* The counters, one syslog line each: the same text dnsrlctl shows. */
@@ -203,30 +256,99 @@ static void log_stats(struct daemon *d, const char *why)
 	}
 }
 
+/*
+ * The control thread holds the running policy while it answers: as a
+ * reader of the hand-over (reload.h), so that a reload frees nothing it
+ * uses.  It holds nothing between requests.
+ */
+static const struct policy *ctl_hold(struct daemon *d, struct ctl_view *view)
+{
+	uint64_t gen;
+
+	/* before the policy is read: nothing may be freed meanwhile */
+	atomic_store(&d->ctl_seen, 0);
+	gen = atomic_load(&d->shared.slot.generation);
+	atomic_store(&d->ctl_seen, gen);
+	pthread_mutex_lock(&d->view_lock);
+	*view = d->view;
+	pthread_mutex_unlock(&d->view_lock);
+	return atomic_load(&d->shared.slot.policy);
+}
+
+static void ctl_release(struct daemon *d)
+{
+	atomic_store(&d->ctl_seen, UINT64_MAX);
+}
+
 static int ctl_stats(void *arg, FILE *out)
 {
-	static struct stats sum;
+	static struct stats sum; /* the control thread's alone */
+	struct daemon *d = arg;
+	struct ctl_view view;
 	struct report_view v;
+	int rc;
 
-	report_view_of(arg, &sum, &v);
-	return report_stats_text(&v, "", out);
+	view_of(d, ctl_hold(d, &view), &view, &sum, &v);
+	rc = report_stats_text(&v, "", out);
+	ctl_release(d);
+	return rc;
 }
 
 static int ctl_top(void *arg, size_t n, FILE *out)
 {
 	struct daemon *d = arg;
+	struct ctl_view view;
+	const struct policy *p = ctl_hold(d, &view);
 	struct report_top *t =
-		report_top_new(d->shared.limiter, current(d), clock_now(), n);
-	int rc;
+		report_top_new(d->shared.limiter, p, clock_now(), n);
+	int rc = -errno;
 
-	if (t == NULL)
-		return -errno;
-	rc = report_top_text(t, current(d), d->cfg->log_truncate, out);
+	if (t != NULL)
+		rc = report_top_text(t, p, view.log_truncate, out);
 	report_top_free(t);
+	ctl_release(d);
 	return rc;
 }
 
-static const struct control_ops ctl_ops = {.stats = ctl_stats, .top = ctl_top};
+/*
+ * `dnsrlctl reload`: the main thread reloads (it owns the configuration)
+ * and this thread answers with its result, so that the client, and
+ * `systemctl reload` with it, learns whether the reload failed.
+ */
+static int ctl_reload(void *arg, FILE *out)
+{
+	struct daemon *d = arg;
+	struct ctl_ask *a = &d->ask;
+	uint64_t one = 1, mine;
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 60;
+	pthread_mutex_lock(&a->lock);
+	mine = ++a->asked;
+	if (write(a->fd, &one, sizeof(one)) != sizeof(one))
+		rc = -errno;
+	while (rc == 0 && a->answered < mine && !a->stopping)
+		rc = -pthread_cond_timedwait(&a->done, &a->lock, &until);
+	if (a->answered >= mine) {
+		rc = a->rc;
+		fputs(a->msg, out);
+	} else if (a->stopping) {
+		rc = -ECANCELED;
+		fprintf(out, "the daemon is stopping\n");
+	} else {
+		fprintf(out, "the reload did not end within 60 s\n");
+	}
+	pthread_mutex_unlock(&a->lock);
+	return rc;
+}
+
+static const struct control_ops ctl_ops = {
+	.stats = ctl_stats,
+	.top = ctl_top,
+	.reload = ctl_reload,
+};
 
 static void write_prometheus(struct daemon *d)
 {
@@ -314,7 +436,12 @@ static void check_rules(struct daemon *d)
 			    "set manage-rules yes");
 }
 
-static void reload(struct daemon *d)
+/*
+ * Reloads, and says how it went in msg (a line): 0 when the new policy
+ * runs in every worker, -ETIMEDOUT when one has not taken it yet, another
+ * -errno when the running one stays.
+ */
+static int reload(struct daemon *d, char *msg, size_t len)
 {
 	char err[CONFIG_ERR_MAX];
 	int facility = d->cfg->syslog_facility;
@@ -324,18 +451,51 @@ static void reload(struct daemon *d)
 	rc = reload_config(d->reload, &d->cfg, err, sizeof(err));
 	if (rc < 0 && rc != -ETIMEDOUT) {
 		log_warnx("reload failed: %s; the running policy stays", err);
+		snprintf(msg, len,
+			 "reload failed: %s; the running policy stays\n", err);
 		notify_send("READY=1\nSTATUS=reload failed; old policy");
-		return;
+		return rc;
 	}
-	if (rc == -ETIMEDOUT)
+	if (rc == -ETIMEDOUT) {
 		log_warnx("reload: %s", err);
+		snprintf(msg, len, "reload: %s\n", err);
+	} else {
+		snprintf(msg, len, "reloaded: %zu rules\n", d->cfg->nrules);
+	}
 	if (d->cfg->syslog_facility != facility)
 		log_init("dnsrl", d->cfg->syslog_facility, -1);
 	tbucket_init(&d->log_budget, d->cfg->log_n, d->cfg->log_period);
 	schedule(d, clock_now());
 	log_policy(d, "reloaded");
 	check_rules(d);
+	publish_view(d);
 	notify_send("READY=1\nSTATUS=running");
+	return rc;
+}
+
+/* A reload the control thread asked for. */
+static void answer_ask(struct daemon *d)
+{
+	struct ctl_ask *a = &d->ask;
+	char msg[sizeof(a->msg)];
+	uint64_t n, asked;
+	int rc;
+
+	if (read(a->fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	pthread_mutex_lock(&a->lock);
+	asked = a->asked;
+	pthread_mutex_unlock(&a->lock);
+	if (asked == a->answered)
+		return;
+	rc = reload(d, msg, sizeof(msg));
+	pthread_mutex_lock(&a->lock);
+	a->rc = rc;
+	memcpy(a->msg, msg, sizeof(msg));
+	/* every ask made before this reload began is answered by it */
+	a->answered = asked;
+	pthread_cond_broadcast(&a->done);
+	pthread_mutex_unlock(&a->lock);
 }
 
 static void tick(struct daemon *d)
@@ -357,6 +517,7 @@ static void tick(struct daemon *d)
 		}
 	}
 	periodic_run(&d->periodic, now);
+	publish_view(d);
 	if (notify_watchdog_due(&d->watchdog, beats, now)) {
 		notify_send("WATCHDOG=1");
 		d->stalled_logged = false;
@@ -371,11 +532,12 @@ static void tick(struct daemon *d)
 static int on_signal(struct daemon *d)
 {
 	struct signalfd_siginfo si;
+	char msg[CONFIG_ERR_MAX + 64];
 
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			reload(d);
+			reload(d, msg, sizeof(msg));
 			break;
 		case SIGUSR1:
 			log_stats(d, " (SIGUSR1)");
@@ -466,6 +628,14 @@ static void start(struct daemon *d)
 	struct policy *p;
 	uint64_t now;
 
+	pthread_mutex_init(&d->view_lock, NULL);
+	pthread_mutex_init(&d->ask.lock, NULL);
+	pthread_cond_init(&d->ask.done, NULL);
+	atomic_store(&d->ctl_seen, UINT64_MAX);
+	d->ask.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->ask.fd < 0)
+		fatal("eventfd");
+
 	/* blocked before any thread starts, so only the signalfd sees them */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -504,8 +674,11 @@ static void start(struct daemon *d)
 		log_info("rules: installed (manage-rules yes)");
 	}
 	for (size_t i = 0; i < d->nworkers; i++)
-		if (reload_add_reader(d->reload, &d->workers[i].seen) < 0)
+		if (reload_add_reader(d->reload, &d->workers[i].seen, true) < 0)
 			fatalx("more than %d workers", RELOAD_READERS_MAX);
+	/* the control thread reads policies too; a reload does not wait */
+	if (reload_add_reader(d->reload, &d->ctl_seen, false) < 0)
+		fatalx("more than %d readers", RELOAD_READERS_MAX);
 	open_control(d);
 	d->kstats = queue_kstats_open();
 	if (d->kstats < 0) {
@@ -539,6 +712,16 @@ static void start(struct daemon *d)
 			     d->nworkers, now);
 	log_policy(d, "dnsrl " DNSRL_VERSION " started");
 	check_rules(d);
+	publish_view(d);
+	/* its own thread: no client can hold this one's loop up */
+	if (d->control != NULL) {
+		int rc = control_start(d->control, &ctl_ops, d);
+
+		if (rc < 0) {
+			errno = -rc;
+			fatal("control-socket thread");
+		}
+	}
 	notify_send("READY=1\nSTATUS=running");
 }
 
@@ -547,8 +730,7 @@ static void run(struct daemon *d)
 	struct pollfd pfd[3] = {
 		{.fd = d->sigfd, .events = POLLIN},
 		{.fd = d->timerfd, .events = POLLIN},
-		{.fd = d->control != NULL ? control_fd(d->control) : -1,
-		 .events = POLLIN},
+		{.fd = d->ask.fd, .events = POLLIN},
 	};
 
 	while (!atomic_load(&d->shared.stop)) {
@@ -565,7 +747,7 @@ static void run(struct daemon *d)
 		    read(d->timerfd, &expirations, sizeof(expirations)) > 0)
 			tick(d);
 		if (pfd[2].revents & POLLIN)
-			control_handle(d->control, &ctl_ops, d);
+			answer_ask(d);
 	}
 }
 
@@ -574,6 +756,11 @@ static void stop(struct daemon *d)
 	struct worker_event ev;
 
 	notify_send("STOPPING=1");
+	/* a client waiting for a reload gets its answer: none will come */
+	pthread_mutex_lock(&d->ask.lock);
+	d->ask.stopping = true;
+	pthread_cond_broadcast(&d->ask.done);
+	pthread_mutex_unlock(&d->ask.lock);
 	control_close(d->control);
 	atomic_store(&d->shared.stop, true);
 	for (size_t i = 0; i < d->nworkers; i++) {
@@ -593,6 +780,7 @@ static void stop(struct daemon *d)
 		close(d->kstats);
 	close(d->sigfd);
 	close(d->timerfd);
+	close(d->ask.fd);
 }
 
 int main(int argc, char **argv)

@@ -80,7 +80,7 @@ void notify_watchdog_init(struct notify_watchdog *wd, uint64_t interval,
 bool notify_watchdog_due(struct notify_watchdog *wd, const uint64_t *beats,
 			 uint64_t now)
 {
-	if (wd->interval == 0 || now - wd->last_ping < wd->interval / 2)
+	if (wd->interval == 0 || now - wd->last_ping < wd->interval / 3)
 		return false;
 	wd->stalled = SIZE_MAX;
 	for (size_t i = 0; i < wd->nworkers; i++)

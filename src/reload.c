@@ -22,6 +22,7 @@ struct reload {
 	struct reload_slot *slot;
 	struct limiter *limiter;
 	_Atomic uint64_t *readers[RELOAD_READERS_MAX];
+	bool awaited[RELOAD_READERS_MAX];
 	size_t nreaders;
 	/* retired policies, oldest first; a reload adds one */
 	struct retired *retired;
@@ -44,10 +45,11 @@ struct reload *reload_new(struct reload_slot *slot, struct limiter *l,
 	return r;
 }
 
-int reload_add_reader(struct reload *r, _Atomic uint64_t *seen)
+int reload_add_reader(struct reload *r, _Atomic uint64_t *seen, bool awaited)
 {
 	if (r->nreaders == RELOAD_READERS_MAX)
 		return -ENOSPC;
+	r->awaited[r->nreaders] = awaited;
 	r->readers[r->nreaders++] = seen;
 	return 0;
 }
@@ -62,14 +64,17 @@ struct policy *reload_policy(const struct reload *r, const struct config *cfg)
 	return policy_new(cfg, reload_current(r), r->stale);
 }
 
-/* The oldest generation some reader still holds. */
-static uint64_t oldest_seen(const struct reload *r)
+/* The oldest generation some reader (awaited ones only) still holds. */
+static uint64_t oldest_seen(const struct reload *r, bool awaited_only)
 {
 	uint64_t min = UINT64_MAX;
 
 	for (size_t i = 0; i < r->nreaders; i++) {
-		uint64_t g = atomic_load_explicit(r->readers[i],
-						  memory_order_acquire);
+		uint64_t g;
+
+		if (awaited_only && !r->awaited[i])
+			continue;
+		g = atomic_load_explicit(r->readers[i], memory_order_acquire);
 
 		if (g < min)
 			min = g;
@@ -104,7 +109,7 @@ int reload_swap(struct reload *r, struct policy *p, unsigned wait_ms)
 	gen = atomic_fetch_add(&r->slot->generation, 1) + 1;
 	r->retired[r->nretired++] = (struct retired){old, gen};
 
-	for (unsigned ms = 0; oldest_seen(r) < gen; ms += SWAP_POLL_MS) {
+	for (unsigned ms = 0; oldest_seen(r, true) < gen; ms += SWAP_POLL_MS) {
 		if (ms >= wait_ms)
 			return -ETIMEDOUT;
 		usleep(SWAP_POLL_MS * 1000);
@@ -115,7 +120,7 @@ int reload_swap(struct reload *r, struct policy *p, unsigned wait_ms)
 
 void reload_collect(struct reload *r)
 {
-	uint64_t seen = oldest_seen(r);
+	uint64_t seen = oldest_seen(r, false);
 	bool keep[LIMITER_RULE_IDS];
 	size_t out = 0;
 	bool any_stale = false;

@@ -72,6 +72,26 @@ static const struct control_ops fake_ops = {
 	.top = fake_top,
 };
 
+/* A reload that succeeds, or fails with a message (fake.fail). */
+static int fake_reload(void *arg, FILE *out)
+{
+	struct fake *f = arg;
+
+	if (f->fail) {
+		fputs("reload failed: t.conf:3: limit: expected N/T\nmore\n",
+		      out);
+		return f->fail;
+	}
+	fputs("reloaded: 1 rules\n", out);
+	return 0;
+}
+
+static const struct control_ops reload_ops = {
+	.stats = fake_stats,
+	.top = fake_top,
+	.reload = fake_reload,
+};
+
 struct fixture {
 	char dir[40];
 	char path[96]; /* fits in sun_path */
@@ -159,16 +179,22 @@ static char *client_read_all(int fd)
 	return buf;
 }
 
-/* Sends req on a new connection, serves it, returns the reply. */
-static char *ask_raw(struct fixture *f, const void *req, size_t len)
+/* Sends req on a new connection, serves it with ops, returns the reply. */
+static char *ask_ops(struct fixture *f, const struct control_ops *ops,
+		     const void *req, size_t len)
 {
 	int fd = client(f->path);
 
 	client_send(fd, req, len);
 	/* the end of the request, for one without a newline */
 	shutdown(fd, SHUT_WR);
-	control_handle(f->c, &fake_ops, &f->fake);
+	control_handle(f->c, ops, &f->fake);
 	return client_read_all(fd);
+}
+
+static char *ask_raw(struct fixture *f, const void *req, size_t len)
+{
+	return ask_ops(f, &fake_ops, req, len);
 }
 
 static void assert_reply(struct fixture *f, const char *req,
@@ -757,10 +783,94 @@ static void test_owner_and_peer_check(void **state)
 	assert_int_equal(f->fake.stats_calls, 1);
 }
 
+/* reload answers when it is done: its text, or its failure's first line. */
+static void test_reload_command(void **state)
+{
+	struct fixture *f = *state;
+	char *r;
+
+	open_server(f);
+	r = ask_ops(f, &reload_ops, "reload\n", 7);
+	assert_string_equal(r, "ok 18\nreloaded: 1 rules\n");
+	free(r);
+	f->fake.fail = -EINVAL;
+	r = ask_ops(f, &reload_ops, "reload\n", 7);
+	assert_string_equal(r, "error: reload failed: t.conf:3: limit: "
+			       "expected N/T\n");
+	free(r);
+	/* a daemon without it says what it has */
+	r = ask_ops(f, &fake_ops, "reload\n", 7);
+	assert_string_equal(r, "error: unknown command 'reload' (expected "
+			       "stats, top [N])\n");
+	free(r);
+}
+
+struct hammer {
+	const char *path;
+	int replies;
+};
+
+/* A client asking `top 1000` over and over for a while. */
+static void *hammer(void *arg)
+{
+	struct hammer *h = arg;
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ms_since(&t0) < 1500) {
+		char err[256];
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		if (control_request(h->path, "top 1000", out, 5000, err,
+				    sizeof(err)) == 0)
+			h->replies++;
+		fclose(out);
+		free(buf);
+	}
+	return NULL;
+}
+
+/*
+ * Served from a thread of its own: four clients asking without pause,
+ * each request 50 ms of the daemon's work, are all answered while this
+ * thread goes on; control_close ends the server at once.
+ */
+static void test_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct hammer h[4];
+	pthread_t t[4];
+	struct timespec t0;
+	int total = 0;
+
+	open_server(f);
+	f->fake.delay_ms = 50;
+	assert_int_equal(control_start(f->c, &fake_ops, &f->fake), 0);
+	for (int i = 0; i < 4; i++) {
+		h[i] = (struct hammer){.path = f->path};
+		assert_int_equal(pthread_create(&t[i], NULL, hammer, &h[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		total += h[i].replies;
+	}
+	print_message("4 clients got %d replies in 1.5 s\n", total);
+	assert_in_range(total, 8, 40);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	control_close(f->c);
+	f->c = NULL;
+	assert_true(ms_since(&t0) < 500);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reload_command, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_thread, setup, teardown),
 		T(test_socket_mode_and_close),
 		T(test_stats_and_top),
 		T(test_bad_requests),

@@ -125,18 +125,19 @@ static void test_watchdog_due(void **state)
 	uint64_t beats[2] = {1, 1};
 
 	(void)state;
-	notify_watchdog_init(&wd, 10 * s, 2, 0);
-	assert_false(notify_watchdog_due(&wd, beats, 4 * s)); /* too early */
-	assert_true(notify_watchdog_due(&wd, beats, 5 * s));
-	assert_false(notify_watchdog_due(&wd, beats, 6 * s));
+	/* a third of the interval: 3.33 s */
+	notify_watchdog_init(&wd, 9 * s, 2, 0);
+	assert_false(notify_watchdog_due(&wd, beats, 2 * s)); /* too early */
+	assert_true(notify_watchdog_due(&wd, beats, 3 * s));
+	assert_false(notify_watchdog_due(&wd, beats, 5 * s));
 	/* worker 1 hangs: its counter stands still */
 	beats[0] = 50;
-	assert_false(notify_watchdog_due(&wd, beats, 10 * s));
+	assert_false(notify_watchdog_due(&wd, beats, 6 * s));
 	assert_int_equal(wd.stalled, 1);
-	assert_false(notify_watchdog_due(&wd, beats, 14 * s));
+	assert_false(notify_watchdog_due(&wd, beats, 12 * s));
 	/* it recovers: fed again */
 	beats[1] = 2;
-	assert_true(notify_watchdog_due(&wd, beats, 15 * s));
+	assert_true(notify_watchdog_due(&wd, beats, 13 * s));
 	assert_int_equal(wd.stalled, SIZE_MAX);
 	/* without a watchdog nothing is ever due */
 	notify_watchdog_init(&wd, 0, 2, 0);

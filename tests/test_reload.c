@@ -73,7 +73,7 @@ static struct fixture *setup(const char *text)
 	assert_non_null(f->r);
 	for (int i = 0; i < 2; i++) {
 		atomic_store(&f->seen[i], 1);
-		assert_int_equal(reload_add_reader(f->r, &f->seen[i]), 0);
+		assert_int_equal(reload_add_reader(f->r, &f->seen[i], true), 0);
 	}
 	return f;
 }

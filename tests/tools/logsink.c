@@ -7,10 +7,13 @@
  * and exits on SIGTERM or SIGINT, or when its parent dies, removing the
  * socket.  Backslashes, newlines and other control octets inside a message
  * are escaped (\\, \n, \r, \t, \xHH), so that one line is one message.
+ * With LOGSINK_STAMP=1 in the environment each line starts with the
+ * time it was received, in milliseconds of CLOCK_MONOTONIC, and a space.
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Larger than any datagram a syslog client sends. */
@@ -99,6 +103,7 @@ static int sink_run(int fd, int sfd, FILE *out)
 {
 	struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
 				{.fd = sfd, .events = POLLIN}};
+	bool stamp = getenv("LOGSINK_STAMP") != NULL;
 	ssize_t n;
 	size_t len;
 
@@ -117,6 +122,14 @@ static int sink_run(int fd, int sfd, FILE *out)
 			       (msg[n - 1] == '\0' || msg[n - 1] == '\n'))
 				n--;
 			len = escape(msg, (size_t)n, line);
+			if (stamp) {
+				struct timespec ts;
+
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+				fprintf(out, "%lld ",
+					(long long)ts.tv_sec * 1000 +
+						ts.tv_nsec / 1000000);
+			}
 			if (fwrite(line, 1, len, out) != len || fflush(out)) {
 				fprintf(stderr, "logsink: write: %s\n",
 					strerror(errno));

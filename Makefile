@@ -8,6 +8,8 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 DESTDIR ?=
 
 CC ?= cc
@@ -219,11 +221,19 @@ install: $(B)/dnsrl $(B)/dnsrlctl
 	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		systemd/dnsrl.service.in > $(DESTDIR)$(UNITDIR)/dnsrl.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/dnsrl.service
+	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -m 0644 systemd/dnsrl.sysusers $(DESTDIR)$(SYSUSERSDIR)/dnsrl.conf
+	install -m 0644 systemd/dnsrl.tmpfiles $(DESTDIR)$(TMPFILESDIR)/dnsrl.conf
+	@echo "make install: the daemon runs as the system user dnsrl; create"
+	@echo "  it and /run/dnsrl with: systemd-sysusers dnsrl.conf &&"
+	@echo "  systemd-tmpfiles --create dnsrl.conf"
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/dnsrl $(DESTDIR)$(SBINDIR)/dnsrlctl \
 		$(DESTDIR)$(SYSCONFDIR)/dnsrl/dnsrl.conf.example \
 		$(DESTDIR)$(UNITDIR)/dnsrl.service \
+		$(DESTDIR)$(SYSUSERSDIR)/dnsrl.conf \
+		$(DESTDIR)$(TMPFILESDIR)/dnsrl.conf \
 		$(DESTDIR)$(MANDIR)/man5/dnsrl.conf.5 \
 		$(DESTDIR)$(MANDIR)/man8/dnsrl.8 $(DESTDIR)$(MANDIR)/man8/dnsrlctl.8
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/dnsrl 2>/dev/null

@@ -105,7 +105,13 @@ struct config {
 	/* the customers' prefixes: only their queries are judged; none: all */
 	struct config_prefix *serve;
 	size_t nserve;
-	bool manage_rules; /* the daemon installs and replaces its rules */
+	bool manage_rules;   /* the daemon installs and replaces its rules */
+	bool rules_required; /* a file without a rule is a mistake */
+
+	/* where settings the daemon checks later were given (0: default) */
+	struct {
+		int table_size, user, control_socket, prometheus_file;
+	} line;
 	struct config_rule *rules;
 	size_t nrules;
 };

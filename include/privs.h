@@ -21,6 +21,17 @@ int privs_lookup(const char *user, uid_t *uid, gid_t *gid, char *err,
 		 size_t errlen);
 
 /*
+ * Whether user (uid, gid and its other groups) may do what mode asks
+ * (R_OK, W_OK, X_OK, or'ed) to path, by the mode bits of path and of
+ * every directory on the way to it (each must be searchable); uid 0 may
+ * do anything.  ACLs are not read.  Returns 0, or -EACCES with the file or
+ * directory that stops it, its mode and owner in err; -errno when a
+ * component cannot be examined.
+ */
+int privs_access(const char *path, const char *user, uid_t uid, gid_t gid,
+		 int mode, char *err, size_t errlen);
+
+/*
  * Keeps only CAP_NET_ADMIN: removes every other capability from the
  * bounding set, switches to uid/gid (with no supplementary groups) when
  * user is not NULL, and leaves CAP_NET_ADMIN alone in the permitted and

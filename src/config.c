@@ -115,6 +115,8 @@ const struct key config_keys[K_COUNT] = {
 		     .expect = "one or more prefixes such as 198.51.100.0/24"},
 	[K_MANAGE_RULES] = {"manage-rules", KT_WORD, GLOBAL(manage_rules),
 			    .words = config_yes_no, .expect = "yes or no"},
+	[K_RULES_REQUIRED] = {"rules-required", KT_WORD, GLOBAL(rules_required),
+			      .words = config_yes_no, .expect = "yes or no"},
 	[K_QTYPE] = {"qtype", KT_QTYPE, RULE(qtypes),
 		     .expect = "one or more types such as ANY"},
 	[K_QNAME] = {"qname", KT_QNAME, RULE(qnames),
@@ -504,6 +506,7 @@ static void set_defaults(struct config *c)
 	c->log_n = 10;
 	c->log_period = NS_S;
 	c->log_truncate = false;
+	c->rules_required = true;
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len,
@@ -554,6 +557,10 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 		config_free(p.cfg);
 		return NULL;
 	}
+	p.cfg->line.table_size = p.seen[K_TABLE_SIZE];
+	p.cfg->line.user = p.seen[K_USER];
+	p.cfg->line.control_socket = p.seen[K_CONTROL_SOCKET];
+	p.cfg->line.prometheus_file = p.seen[K_PROMETHEUS_FILE];
 	return p.cfg;
 }
 
@@ -565,7 +572,8 @@ struct config *config_load(const char *path, char *err, size_t errlen)
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
@@ -575,14 +583,26 @@ struct config *config_load(const char *path, char *err, size_t errlen)
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+	if (!S_ISREG(st.st_mode)) {
+		set_err(err, errlen,
+			"%s: not a regular file (%s); the configuration is a "
+			"file",
+			path,
+			S_ISFIFO(st.st_mode)   ? "a FIFO"
+			: S_ISDIR(st.st_mode)  ? "a directory"
+			: S_ISSOCK(st.st_mode) ? "a socket"
+			: S_ISCHR(st.st_mode)  ? "a character device"
+					       : "a special file");
+		goto fail;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		set_err(err, errlen,
 			"%s: writable by group or others (mode %04o): anyone "
 			"who can write it sets the policy; chmod go-w %s",
 			path, (unsigned)(st.st_mode & 07777), path);
 		goto fail;
 	}
-	/* read to the end rather than trust st_size: pipes report 0 */
+	/* read to the end rather than trust st_size, which may be changing */
 	for (;;) {
 		ssize_t got;
 

@@ -58,6 +58,7 @@ enum key_id {
 	K_ALLOW,
 	K_SERVE,
 	K_MANAGE_RULES,
+	K_RULES_REQUIRED,
 	K_QTYPE,
 	K_QNAME,
 	K_LIMIT,

@@ -358,9 +358,14 @@ static void write_prometheus(struct daemon *d)
 
 	report_view_of(d, &sum, &v);
 	rc = report_prometheus(d->cfg->prometheus_file, &v);
+	/* said when it starts failing and when it works again */
 	if (rc < 0 && !d->prom_failed) {
 		errno = -rc;
-		log_warn("prometheus-file %s", d->cfg->prometheus_file);
+		log_warn("prometheus-file %s: not written",
+			 d->cfg->prometheus_file);
+	} else if (rc == 0 && d->prom_failed) {
+		log_info("prometheus-file %s: written again",
+			 d->cfg->prometheus_file);
 	}
 	d->prom_failed = rc < 0;
 }
@@ -464,6 +469,8 @@ static int reload(struct daemon *d, char *msg, size_t len)
 	}
 	if (d->cfg->syslog_facility != facility)
 		log_init("dnsrl", d->cfg->syslog_facility, -1);
+	/* a new path fails or works afresh, and says so */
+	d->prom_failed = false;
 	tbucket_init(&d->log_budget, d->cfg->log_n, d->cfg->log_period);
 	schedule(d, clock_now());
 	log_policy(d, "reloaded");

@@ -3,13 +3,16 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,14 +43,80 @@ int privs_lookup(const char *user, uid_t *uid, gid_t *gid, char *err,
 		return 0;
 	errno = 0;
 	pw = getpwnam(user);
-	if (pw == NULL) {
-		if (errno == 0)
-			errno = ENOENT;
-		return fail(err, errlen, "user %s", user);
+	if (pw == NULL && (errno == 0 || errno == ENOENT)) {
+		snprintf(err, errlen, "no such user '%s'", user);
+		return -ENOENT;
 	}
+	if (pw == NULL)
+		return fail(err, errlen, "user %s", user);
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
 	return 0;
+}
+
+/* Whether the mode bits of st let (uid, groups) do mode. */
+static bool bits_allow(const struct stat *st, uid_t uid, const gid_t *groups,
+		       int ngroups, int mode)
+{
+	unsigned shift = 0; /* others */
+
+	if (st->st_uid == uid) {
+		shift = 6;
+	} else {
+		for (int i = 0; i < ngroups; i++)
+			if (groups[i] == st->st_gid)
+				shift = 3;
+	}
+	return (((unsigned)st->st_mode >> shift) & (unsigned)mode) ==
+	       (unsigned)mode;
+}
+
+int privs_access(const char *path, const char *user, uid_t uid, gid_t gid,
+		 int mode, char *err, size_t errlen)
+{
+	gid_t groups[256];
+	int ngroups = 256;
+	char part[PATH_MAX];
+	struct stat st;
+	size_t n;
+
+	if (uid == 0)
+		return 0;
+	if (user == NULL || getgrouplist(user, gid, groups, &ngroups) < 0) {
+		groups[0] = gid;
+		ngroups = 1;
+	}
+	if (strlen(path) >= sizeof(part)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	/* every directory on the way, then the file itself */
+	for (n = 1;; n++) {
+		bool last = path[n] == '\0';
+
+		if (path[n] != '/' && !last)
+			continue;
+		memcpy(part, path, n);
+		part[n] = '\0';
+		if (stat(n == 0 ? "/" : part, &st) < 0)
+			return fail(err, errlen, "%s", part);
+		if (!bits_allow(&st, uid, groups, ngroups,
+				last ? mode : X_OK)) {
+			snprintf(err, errlen,
+				 "%s: user %s (uid %u) may not %s it (mode "
+				 "%04o, uid %u, gid %u)",
+				 part, user != NULL ? user : "?", (unsigned)uid,
+				 !last	       ? "enter"
+				 : mode & W_OK ? "write"
+				 : mode & X_OK ? "enter"
+					       : "read",
+				 (unsigned)(st.st_mode & 07777),
+				 (unsigned)st.st_uid, (unsigned)st.st_gid);
+			return -EACCES;
+		}
+		if (last)
+			return 0;
+	}
 }
 
 /* No libcap: the two capset words by hand (version 3, 64 bits). */

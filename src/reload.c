@@ -2,8 +2,12 @@
 #include "reload.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -161,22 +165,127 @@ void reload_free(struct reload *r)
 	free(r);
 }
 
+/* "file:line: " for a setting given at line (or "file: " for a default). */
+static int where(const struct config *cfg, int line, char *buf, size_t len)
+{
+	if (line > 0)
+		return snprintf(buf, len, "%s:%d: ", cfg->path, line);
+	return snprintf(buf, len, "%s: ", cfg->path);
+}
+
+/*
+ * The table must fit: a fixed table larger than half the machine's memory
+ * is a typing mistake, not a plan (it is allocated and touched at start).
+ */
+static int check_table(const struct config *cfg, char *err, size_t errlen)
+{
+	uint64_t bytes = ((uint64_t)cfg->table_size + 3) / 4 * 128;
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t mem = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page
+					     : 0;
+	int n;
+
+	if (mem == 0 || bytes <= mem / 2)
+		return 0;
+	n = where(cfg, cfg->line.table_size, err, errlen);
+	snprintf(err + n, errlen - (size_t)n,
+		 "table-size %zu needs %" PRIu64 " bytes (%" PRIu64
+		 " MiB), more than half of this machine's %" PRIu64
+		 " bytes of memory",
+		 cfg->table_size, bytes, bytes >> 20, mem);
+	return -ENOMEM;
+}
+
+/*
+ * A directory the daemon writes into after the switch to its user: that
+ * user must be able to, and nobody else (a world-writable or sticky
+ * directory lets another user block or fake what the daemon writes).
+ */
+static int check_dir(const struct config *cfg, const char *key, int line,
+		     const char *file, const char *user, uid_t uid, gid_t gid,
+		     char *err, size_t errlen)
+{
+	char dir[PATH_MAX], why[512];
+	const char *slash = strrchr(file, '/');
+	struct stat st;
+	int n, rc;
+
+	n = where(cfg, line, err, errlen);
+	if (slash == NULL || (size_t)(slash - file) >= sizeof(dir))
+		return 0;
+	memcpy(dir, file, (size_t)(slash - file));
+	dir[slash == file ? 1 : slash - file] = '\0';
+	if (stat(dir, &st) < 0) {
+		snprintf(err + n, errlen - (size_t)n, "%s: %s: %s", key, dir,
+			 strerror(errno));
+		return -errno;
+	}
+	if (st.st_mode & (S_IWOTH | S_ISVTX)) {
+		snprintf(err + n, errlen - (size_t)n,
+			 "%s: %s is a shared directory (mode %04o): another "
+			 "user could block or replace %s; use a directory only "
+			 "the daemon's user writes, such as /run/dnsrl",
+			 key, dir, (unsigned)(st.st_mode & 07777), file);
+		return -EPERM;
+	}
+	rc = privs_access(dir, user, uid, gid, W_OK | X_OK, why, sizeof(why));
+	if (rc < 0)
+		snprintf(err + n, errlen - (size_t)n, "%s: %s", key, why);
+	return rc;
+}
+
 struct config *reload_load_config(const char *path, bool running, char *err,
 				  size_t errlen)
 {
 	struct config *cfg = config_load(path, err, errlen);
 	uid_t uid = getuid();
-	gid_t gid;
+	gid_t gid = getgid();
+	char why[512];
+	int n;
 
 	if (cfg == NULL)
 		return NULL;
-	if ((!running &&
-	     privs_lookup(cfg->user, &uid, &gid, err, errlen) < 0) ||
-	    config_check_owner(cfg, uid, err, errlen) < 0) {
-		config_free(cfg);
-		return NULL;
+	if (!running &&
+	    privs_lookup(cfg->user, &uid, &gid, why, sizeof(why)) < 0) {
+		n = where(cfg, cfg->line.user, err, errlen);
+		snprintf(err + n, errlen - (size_t)n, "user: %s", why);
+		goto fail;
 	}
+	if (config_check_owner(cfg, uid, err, errlen) < 0)
+		goto fail;
+	if (cfg->nrules == 0 && cfg->rules_required) {
+		snprintf(err, errlen,
+			 "%s: no rule: every query would pass unjudged; add a "
+			 "rule, or say rules-required no to run without one",
+			 cfg->path);
+		goto fail;
+	}
+	if (!running && check_table(cfg, err, errlen) < 0)
+		goto fail;
+	/* the daemon's user rereads the file on each reload */
+	if (!running && cfg->user != NULL &&
+	    privs_access(cfg->path, cfg->user, uid, gid, R_OK, why,
+			 sizeof(why)) < 0) {
+		snprintf(err, errlen,
+			 "%s: %s: a reload, as that user, could not read it",
+			 cfg->path, why);
+		goto fail;
+	}
+	if (cfg->prometheus_file != NULL &&
+	    check_dir(cfg, "prometheus-file", cfg->line.prometheus_file,
+		      cfg->prometheus_file, cfg->user, uid, gid, err,
+		      errlen) < 0)
+		goto fail;
+	/* the socket is removed at exit, as the daemon's user */
+	if (!running && cfg->control_socket != NULL &&
+	    check_dir(cfg, "control-socket", cfg->line.control_socket,
+		      cfg->control_socket, cfg->user, uid, gid, err,
+		      errlen) < 0)
+		goto fail;
 	return cfg;
+fail:
+	config_free(cfg);
+	return NULL;
 }
 
 void reload_keep_restart_settings(const struct config *old, struct config *cfg)

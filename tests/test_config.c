@@ -153,7 +153,7 @@ static void test_keys_errors(void **state)
 		   "syslog-facility, malformed, fragments, "
 		   "log-limit, "
 		   "log-truncate, prometheus-file, allow, serve, "
-		   "manage-rules, rule");
+		   "manage-rules, rules-required, rule");
 	expect_err("rule r {\nfoo 1\n}\n", "t.conf:2: unknown setting 'foo' in "
 					   "rule r; expected one of "
 					   "qtype, qname, limit, ipv4-prefix, "
@@ -204,7 +204,8 @@ static void test_keys_errors(void **state)
 				 "stats-interval, report-interval, report-top, "
 				 "syslog-facility, malformed, fragments, "
 				 "log-limit, log-truncate, prometheus-file, "
-				 "allow, serve, manage-rules, rule");
+				 "allow, serve, manage-rules, "
+				 "rules-required, rule");
 		free(text);
 		free(tok);
 	}
@@ -371,6 +372,7 @@ static void test_print_text(void **state)
 			       "allow           2001:db8::/32\n"
 			       "# serve (every source)\n"
 			       "manage-rules    no\n"
+			       "rules-required  yes\n"
 			       "\n"
 			       "rule any-abuse {\n"
 			       "\tqtype         ANY\n"
@@ -466,7 +468,8 @@ static void test_load(void **state)
 	assert_string_equal(err, "/nonexistent/dnsrl.conf: No such file or "
 				 "directory");
 	assert_null(config_load("/tmp", err, sizeof(err)));
-	assert_string_equal(err, "/tmp: Is a directory");
+	assert_string_equal(err, "/tmp: not a regular file (a directory); the "
+				 "configuration is a file");
 
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
@@ -475,17 +478,17 @@ static void test_load(void **state)
 	fprintf(f, "queue 9\nrule r {\nqtype A\nlimit 1/1s\n}\nfoo\n");
 	fclose(f);
 	assert_null(config_load(path, err, sizeof(err)));
-	assert_true(
-		asprintf(&msg,
-			 "%s:6: unknown setting 'foo'; expected one "
-			 "of queue, queue-maxlen, queue-rcvbuf, "
-			 "table-size, "
-			 "fail-open, user, control-socket, "
-			 "stats-interval, report-interval, "
-			 "report-top, syslog-facility, malformed, "
-			 "fragments, log-limit, log-truncate, "
-			 "prometheus-file, allow, serve, manage-rules, rule",
-			 path) > 0);
+	assert_true(asprintf(&msg,
+			     "%s:6: unknown setting 'foo'; expected one "
+			     "of queue, queue-maxlen, queue-rcvbuf, "
+			     "table-size, "
+			     "fail-open, user, control-socket, "
+			     "stats-interval, report-interval, "
+			     "report-top, syslog-facility, malformed, "
+			     "fragments, log-limit, log-truncate, "
+			     "prometheus-file, allow, serve, manage-rules, "
+			     "rules-required, rule",
+			     path) > 0);
 	assert_string_equal(err, msg);
 	free(msg);
 
@@ -603,8 +606,15 @@ static void test_example_file(void **state)
 	assert_memory_equal(c->allow[0].addr, "\xcb\x00\x71\x00", 4);
 	config_rule_summary(r, buf, sizeof(buf));
 	assert_string_equal(buf, "any-abuse: qtype ANY limit 2/5s per /32 "
-				 "(IPv4) /56 (IPv6) hold-down 10m..1h20m "
-				 "action drop");
+				 "(IPv4) /56 (IPv6) total 500/1s hold-down "
+				 "10m..1h20m action drop");
+	/* what the package ships: its own user, its socket, safe defaults */
+	assert_string_equal(c->user, "dnsrl");
+	assert_string_equal(c->control_socket, "/run/dnsrl/control.sock");
+	assert_false(c->fail_open);
+	assert_int_equal(c->malformed, CONFIG_DROP);
+	assert_false(c->manage_rules);
+	assert_true(c->rules_required);
 	assert_round_trip(c);
 	config_free(c);
 
@@ -631,6 +641,7 @@ static void test_example_file(void **state)
 	assert_non_null(c->user);
 	assert_non_null(c->control_socket);
 	assert_non_null(c->prometheus_file);
+	assert_int_equal(c->nserve, 2);
 	assert_int_equal(c->nallow, 3);
 	for (size_t i = 0; i < c->nallow; i++) {
 		char a[INET6_ADDRSTRLEN];

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -216,6 +217,73 @@ static void test_unchanged_rule_keeps_buckets(void **state)
 	teardown(f);
 }
 
+/* A file of its own, mode 0600, holding text. */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/*
+ * What the daemon refuses to start or reload with, beyond the file's own
+ * syntax: no rule (unless it says so), a table over half the memory, a
+ * FIFO (without waiting on it), a user that does not exist, a shared
+ * directory for the Prometheus file.
+ */
+static void test_load_checks(void **state)
+{
+	char dir[] = "/tmp/test_reload.XXXXXX", path[64], err[CONFIG_ERR_MAX];
+	struct config *c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/c.conf", dir);
+	write_file(path, "# comments only\n\n");
+	assert_null(reload_load_config(path, false, err, sizeof(err)));
+	assert_non_null(strstr(err, "c.conf: no rule: every query would "
+				    "pass unjudged"));
+	/* and on a reload as well */
+	assert_null(reload_load_config(path, true, err, sizeof(err)));
+	write_file(path, "rules-required no\n");
+	c = reload_load_config(path, false, err, sizeof(err));
+	assert_non_null(c);
+	config_free(c);
+
+	write_file(path, "queue 0\ntable-size 2147483648\n"
+			 "rule a {\n qtype ANY\n limit 1/1s\n}\n");
+	c = reload_load_config(path, false, err, sizeof(err));
+	if (c == NULL) {
+		assert_non_null(strstr(err, "c.conf:2: table-size 2147483648 "
+					    "needs 68719476736 bytes"));
+	} else {
+		/* a machine with more than 128 GiB */
+		config_free(c);
+	}
+
+	write_file(path, "user no-such-user-dnsrl\n"
+			 "rule a {\n qtype ANY\n limit 1/1s\n}\n");
+	assert_null(reload_load_config(path, false, err, sizeof(err)));
+	assert_non_null(strstr(err, "c.conf:1: user: no such user "
+				    "'no-such-user-dnsrl'"));
+
+	write_file(path, "prometheus-file /tmp/dnsrl.prom\n"
+			 "rule a {\n qtype ANY\n limit 1/1s\n}\n");
+	assert_null(reload_load_config(path, false, err, sizeof(err)));
+	assert_non_null(strstr(err, "c.conf:1: prometheus-file: /tmp is a "
+				    "shared directory (mode 1777)"));
+	unlink(path);
+
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_null(reload_load_config(path, false, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a regular file (a FIFO)"));
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_stalled_reader_burst),
 		cmocka_unit_test(test_no_id_reuse_while_stale),
 		cmocka_unit_test(test_unchanged_rule_keeps_buckets),
+		cmocka_unit_test(test_load_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,7 +83,12 @@ main() {
 	off=$RUN_DIR/off
 	on=$RUN_DIR/on
 	conf=$RUN_DIR/dnsrl.conf
-	cp "$TOP/conf/dnsrl.conf" "$conf"
+	# As shipped, but for the installed system's parts: the demo runs
+	# the daemon as root in a namespace, without the dnsrl user and
+	# /run/dnsrl that the package (or make install) brings.
+	sed -E '/^(user|control-socket)[[:space:]]/d' "$TOP/conf/dnsrl.conf" \
+		>"$conf"
+	chmod 0600 "$conf"
 	# Checked now rather than after the first run.
 	"$DNSRL" -t -c "$conf" >/dev/null
 

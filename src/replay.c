@@ -417,7 +417,7 @@ static void replay_free(struct replay *r)
 }
 
 static struct replay *replay_new(const struct config *cfg, const char *name,
-				 int dlt)
+				 int dlt, size_t capacity)
 {
 	struct replay *r = calloc(1, sizeof(*r));
 	uint8_t key[SIPHASH_KEY_LEN];
@@ -441,7 +441,7 @@ static struct replay *replay_new(const struct config *cfg, const char *name,
 	r->policy = policy_new(cfg, NULL, NULL);
 	if (r->policy == NULL)
 		goto fail;
-	r->limiter = limiter_new(cfg->table_size, false);
+	r->limiter = limiter_new(capacity, false);
 	if (r->limiter == NULL)
 		goto fail;
 	if (tally_grow(r) < 0) {
@@ -654,6 +654,59 @@ static int report(struct replay *r, FILE *out, const char *stopped, char *err,
 	return 0;
 }
 
+/*
+ * The table the replay needs: room for every (rule, source) the capture
+ * can hold, four slots each so that the table's two-choice buckets almost
+ * never evict (as in a daemon's table sized for its sources), and never
+ * more than the configured one.  A record takes 16 octets at least (its
+ * pcap header), so size / 16 bounds the packets: a 30 KB capture gets a
+ * table of some thousands of slots, not the configured million.
+ */
+static size_t table_for(const struct config *cfg, uint64_t size)
+{
+	uint64_t frames = size / 16 + 1;
+	uint64_t want = frames * (cfg->nrules > 0 ? cfg->nrules : 1) * 4;
+
+	if (want < 64)
+		want = 64;
+	return want < cfg->table_size ? (size_t)want : cfg->table_size;
+}
+
+/*
+ * The capture's size in octets, from where it is read.  A stream that
+ * cannot seek (a pipe) is copied into a temporary file first; *capture
+ * then is the copy (the original is closed).  Returns 0 or -errno.
+ */
+static int capture_size(FILE **capture, uint64_t *size)
+{
+	off_t here, end;
+
+	here = ftello(*capture);
+	if (here < 0 || fseeko(*capture, 0, SEEK_END) < 0) {
+		FILE *copy = tmpfile();
+		char buf[65536];
+		size_t n;
+
+		if (copy == NULL)
+			return -errno;
+		while ((n = fread(buf, 1, sizeof(buf), *capture)) > 0)
+			if (fwrite(buf, 1, n, copy) != n) {
+				fclose(copy);
+				return -EIO;
+			}
+		fclose(*capture);
+		*capture = copy;
+		here = 0;
+		if (fseeko(copy, 0, SEEK_END) < 0)
+			return -errno;
+	}
+	end = ftello(*capture);
+	if (end < 0 || fseeko(*capture, here, SEEK_SET) < 0)
+		return -errno;
+	*size = (uint64_t)(end - here);
+	return 0;
+}
+
 int replay_run_stream(const struct config *cfg, FILE *capture, const char *name,
 		      FILE *out, char *err, size_t errlen)
 {
@@ -664,6 +717,14 @@ int replay_run_stream(const struct config *cfg, FILE *capture, const char *name,
 	pcap_t *pc;
 	int rc = 0, dlt;
 
+	uint64_t size;
+
+	rc = capture_size(&capture, &size);
+	if (rc < 0) {
+		fclose(capture);
+		snprintf(err, errlen, "%s: %s", name, strerror(-rc));
+		return rc;
+	}
 	pc = pcap_fopen_offline_with_tstamp_precision(
 		capture, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (pc == NULL) {
@@ -683,7 +744,7 @@ int replay_run_stream(const struct config *cfg, FILE *capture, const char *name,
 		rc = -EINVAL;
 		goto out;
 	}
-	r = replay_new(cfg, name, dlt);
+	r = replay_new(cfg, name, dlt, table_for(cfg, size));
 	if (r == NULL) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", name, strerror(errno));

@@ -12,7 +12,8 @@ make -s B="$B" install DESTDIR="$dest" PREFIX=/usr SYSCONFDIR=/etc \
 	UNITDIR=/lib/systemd/system >/dev/null
 for f in usr/sbin/dnsrl usr/sbin/dnsrlctl etc/dnsrl/dnsrl.conf.example \
 	lib/systemd/system/dnsrl.service usr/share/man/man5/dnsrl.conf.5 \
-	usr/share/man/man8/dnsrl.8 usr/share/man/man8/dnsrlctl.8; do
+	usr/share/man/man8/dnsrl.8 usr/share/man/man8/dnsrlctl.8 \
+	usr/lib/sysusers.d/dnsrl.conf usr/lib/tmpfiles.d/dnsrl.conf; do
 	if [ ! -f "$dest/$f" ]; then
 		echo "FAIL: $f not installed"
 		fail=1
@@ -22,6 +23,9 @@ done
 grep -q '^ExecStart=/usr/sbin/dnsrl -c /etc/dnsrl/dnsrl.conf$' \
 	"$dest/lib/systemd/system/dnsrl.service" ||
 	{ echo "FAIL: ExecStart paths"; fail=1; }
+grep -q '^ExecReload=/usr/sbin/dnsrlctl reload$' \
+	"$dest/lib/systemd/system/dnsrl.service" ||
+	{ echo "FAIL: ExecReload"; fail=1; }
 "$dest/usr/sbin/dnsrl" -V >/dev/null || { echo "FAIL: dnsrl -V"; fail=1; }
 make -s B="$B" uninstall DESTDIR="$dest" PREFIX=/usr SYSCONFDIR=/etc \
 	UNITDIR=/lib/systemd/system

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -354,6 +355,34 @@ static void test_mission_ipv6(void **state)
 {
 	(void)state;
 	mission_on_every_link(6);
+}
+
+/*
+ * The table follows the capture, not the file: with table-size
+ * 134217728 (4 GiB of slots) the mission's 510 packets replay the same,
+ * and the process stays small.
+ */
+static void test_table_sized_to_capture(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	char conf[512], err[ERR_LEN], *text;
+	struct capture c;
+	struct rusage ru;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	cap_mission(&c, ABUSER4, LEGIT4);
+	cap_close(&c);
+	/* the mission's file with its table-size line replaced */
+	snprintf(conf, sizeof(conf), "table-size 134217728\n%s",
+		 strchr(mission_conf, '\n') + 1);
+	assert_int_equal(run(conf, c.path, &text, err), 0);
+	assert_mission(text, 4, 0);
+	free(text);
+	unlink(c.path);
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	print_message("peak RSS %ld kB\n", ru.ru_maxrss);
+	assert_true(ru.ru_maxrss < 256 * 1024);
 }
 
 /* Frames a cooked capture marks as sent by the resolver are not queued. */
@@ -1026,6 +1055,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mission_ipv4),
+		cmocka_unit_test(test_table_sized_to_capture),
 		cmocka_unit_test(test_mission_ipv6),
 		cmocka_unit_test(test_cooked_outgoing),
 		cmocka_unit_test(test_pcapng),

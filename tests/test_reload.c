@@ -270,6 +270,22 @@ static void test_load_checks(void **state)
 	assert_non_null(strstr(err, "c.conf:1: user: no such user "
 				    "'no-such-user-dnsrl'"));
 
+	/* a user that could not reread the file on a reload */
+	if (geteuid() == 0) {
+		write_file(path, "user nobody\n"
+				 "rule a {\n qtype ANY\n limit 1/1s\n}\n");
+		assert_int_equal(chmod(dir, 0755), 0);
+		assert_null(reload_load_config(path, false, err, sizeof(err)));
+		assert_non_null(strstr(err, "user nobody (uid 65534) may not "
+					    "read it (mode 0600"));
+		assert_non_null(strstr(err, "a reload, as that user, could "
+					    "not read it"));
+		assert_int_equal(chmod(path, 0644), 0);
+		c = reload_load_config(path, false, err, sizeof(err));
+		assert_non_null(c);
+		config_free(c);
+	}
+
 	write_file(path, "prometheus-file /tmp/dnsrl.prom\n"
 			 "rule a {\n qtype ANY\n limit 1/1s\n}\n");
 	assert_null(reload_load_config(path, false, err, sizeof(err)));

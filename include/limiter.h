@@ -190,4 +190,14 @@ void limiter_walk(struct limiter *l,
 		  void (*fn)(void *arg, const struct limiter_entry *e),
 		  void *arg);
 
+/*
+ * The same over the buckets from *next on, at most count of them; *next
+ * moves past them.  Returns true when the walk has reached the end.
+ */
+bool limiter_walk_part(struct limiter *l,
+		       const struct limiter_rule *const rules[LIMITER_RULE_IDS],
+		       uint64_t now, size_t *next, size_t count,
+		       void (*fn)(void *arg, const struct limiter_entry *e),
+		       void *arg);
+
 #endif

@@ -12,6 +12,7 @@
 #ifndef DNSRL_REPORT_H
 #define DNSRL_REPORT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,12 +44,14 @@ struct report_top {
  * (1..REPORT_TOP_MAX) sources with the most queries refused in their
  * current episode, with their hold status.  Sources of rules p does not
  * have (a reload is retiring them) are left out.  Takes the table's locks
- * bucket by bucket, as limiter_walk does.  Returns a new report the
- * caller owns (report_top_free), or NULL with errno set: EINVAL for n out
- * of range, ENOMEM.
+ * bucket by bucket, as limiter_walk does; when cancel (or NULL) becomes
+ * true meanwhile, it gives up.  Returns a new report the caller owns
+ * (report_top_free), or NULL with errno set: EINVAL for n out of range,
+ * ENOMEM, ECANCELED.
  */
 struct report_top *report_top_new(struct limiter *l, const struct policy *p,
-				  uint64_t now, size_t n);
+				  uint64_t now, size_t n,
+				  const _Atomic bool *cancel);
 
 /* No-op on NULL. */
 void report_top_free(struct report_top *t);

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -534,6 +535,7 @@ int control_start(struct control *c, const struct control_ops *ops, void *arg)
 	if (rc != 0)
 		return -rc;
 	c->running = true;
+	(void)pthread_setname_np(c->thread, "dnsrl-control");
 	return 0;
 }
 

@@ -644,13 +644,16 @@ void limiter_forget(struct limiter *l, const bool keep[LIMITER_RULE_IDS])
 	}
 }
 
-void limiter_walk(struct limiter *l,
-		  const struct limiter_rule *const rules[LIMITER_RULE_IDS],
-		  uint64_t now,
-		  void (*fn)(void *arg, const struct limiter_entry *e),
-		  void *arg)
+bool limiter_walk_part(struct limiter *l,
+		       const struct limiter_rule *const rules[LIMITER_RULE_IDS],
+		       uint64_t now, size_t *next, size_t count,
+		       void (*fn)(void *arg, const struct limiter_entry *e),
+		       void *arg)
 {
-	for (size_t b = 0; b < l->nbuckets; b++) {
+	size_t b = *next,
+	       end = b + count < l->nbuckets ? b + count : l->nbuckets;
+
+	for (; b < end; b++) {
 		struct limiter_entry e[BUCKET_SLOTS];
 		int n = 0;
 
@@ -674,4 +677,17 @@ void limiter_walk(struct limiter *l,
 		for (int j = 0; j < n; j++)
 			fn(arg, &e[j]);
 	}
+	*next = b;
+	return b == l->nbuckets;
+}
+
+void limiter_walk(struct limiter *l,
+		  const struct limiter_rule *const rules[LIMITER_RULE_IDS],
+		  uint64_t now,
+		  void (*fn)(void *arg, const struct limiter_entry *e),
+		  void *arg)
+{
+	size_t next = 0;
+
+	limiter_walk_part(l, rules, now, &next, l->nbuckets, fn, arg);
 }

@@ -299,8 +299,8 @@ static int ctl_top(void *arg, size_t n, FILE *out)
 	struct daemon *d = arg;
 	struct ctl_view view;
 	const struct policy *p = ctl_hold(d, &view);
-	struct report_top *t =
-		report_top_new(d->shared.limiter, p, clock_now(), n);
+	struct report_top *t = report_top_new(d->shared.limiter, p, clock_now(),
+					      n, &d->shared.stop);
 	int rc = -errno;
 
 	if (t != NULL)
@@ -373,7 +373,7 @@ static void write_prometheus(struct daemon *d)
 static void log_report(struct daemon *d, uint64_t now)
 {
 	struct report_top *t = report_top_new(d->shared.limiter, current(d),
-					      now, d->cfg->report_top);
+					      now, d->cfg->report_top, NULL);
 
 	if (t != NULL)
 		report_log(t, current(d), d->cfg->log_truncate);
@@ -768,8 +768,9 @@ static void stop(struct daemon *d)
 	d->ask.stopping = true;
 	pthread_cond_broadcast(&d->ask.done);
 	pthread_mutex_unlock(&d->ask.lock);
-	control_close(d->control);
+	/* before the control thread is joined: a `top` under way gives up */
 	atomic_store(&d->shared.stop, true);
+	control_close(d->control);
 	for (size_t i = 0; i < d->nworkers; i++) {
 		worker_finish(&d->workers[i]);
 		while (worker_pop_event(&d->workers[i], &ev))

@@ -24,6 +24,7 @@
 #include "log.h"
 
 #define SOURCE_TEXT_MAX 64
+#define WALK_PART 65536 /* buckets between two looks at cancel */
 #define LINE_MAX_BYTES 8192
 
 /* The walk's state: the report being filled, and where each rule id
@@ -106,7 +107,8 @@ static int compare_entries(const void *a, const void *b)
 }
 
 struct report_top *report_top_new(struct limiter *l, const struct policy *p,
-				  uint64_t now, size_t n)
+				  uint64_t now, size_t n,
+				  const _Atomic bool *cancel)
 {
 	const struct limiter_rule *rules[LIMITER_RULE_IDS];
 	size_t nrules = policy_nrules(p);
@@ -136,7 +138,14 @@ struct report_top *report_top_new(struct limiter *l, const struct policy *p,
 	}
 	w.t = t;
 	policy_limiter_rules(p, rules);
-	limiter_walk(l, rules, now, top_visit, &w);
+	/* in parts, so that a daemon that stops need not wait for the end */
+	for (size_t next = 0; !limiter_walk_part(l, rules, now, &next,
+						 WALK_PART, top_visit, &w);)
+		if (cancel != NULL && atomic_load(cancel)) {
+			free(t);
+			errno = ECANCELED;
+			return NULL;
+		}
 	for (size_t i = 0; i < nrules; i++)
 		qsort(t->rule[i].e, t->rule[i].count, sizeof(t->rule[i].e[0]),
 		      compare_entries);

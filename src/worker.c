@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
@@ -162,11 +164,15 @@ static void *worker_main(void *arg)
 
 int worker_start(struct worker *w)
 {
+	char name[16];
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);
 
 	if (rc != 0)
 		return -rc;
 	w->running = true;
+	/* ps -L, top -H and /proc/PID/task/N/comm tell the threads apart */
+	snprintf(name, sizeof(name), "dnsrl-q%u", (unsigned)w->num);
+	(void)pthread_setname_np(w->thread, name);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -212,7 +213,7 @@ static void test_top_order_and_counts(void **state)
 	const struct report_rule_top *r;
 
 	(void)state;
-	t = report_top_new(f->lim, f->pol, T0 + 6 * SEC, 10);
+	t = report_top_new(f->lim, f->pol, T0 + 6 * SEC, 10, NULL);
 	assert_non_null(t);
 	assert_int_equal(t->n, 10);
 	assert_int_equal(t->nrules, 3);
@@ -247,7 +248,7 @@ static void test_top_respects_n_per_rule(void **state)
 	struct report_top *t;
 
 	(void)state;
-	t = report_top_new(f->lim, f->pol, T0 + 6 * SEC, 1);
+	t = report_top_new(f->lim, f->pol, T0 + 6 * SEC, 1, NULL);
 	assert_non_null(t);
 	assert_int_equal(t->rule[ANY_ABUSE].limited, 6);
 	assert_int_equal(t->rule[ANY_ABUSE].count, 1);
@@ -260,7 +261,7 @@ static void test_top_respects_n_per_rule(void **state)
 	report_top_free(t);
 
 	/* the tie at 10 drops is cut by family and address */
-	t = report_top_new(f->lim, f->pol, T0 + 6 * SEC, 4);
+	t = report_top_new(f->lim, f->pol, T0 + 6 * SEC, 4, NULL);
 	assert_non_null(t);
 	assert_int_equal(t->rule[ANY_ABUSE].count, 4);
 	assert_entry(&t->rule[ANY_ABUSE].e[3], 4, v4key("198.51.100.68"), 10,
@@ -268,10 +269,11 @@ static void test_top_respects_n_per_rule(void **state)
 	report_top_free(t);
 
 	errno = 0;
-	assert_null(report_top_new(f->lim, f->pol, T0, 0));
+	assert_null(report_top_new(f->lim, f->pol, T0, 0, NULL));
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
-	assert_null(report_top_new(f->lim, f->pol, T0, REPORT_TOP_MAX + 1));
+	assert_null(
+		report_top_new(f->lim, f->pol, T0, REPORT_TOP_MAX + 1, NULL));
 	assert_int_equal(errno, EINVAL);
 	fixture_free(f);
 }
@@ -293,7 +295,7 @@ static void test_top_selects_from_many(void **state)
 		burst(f, ANY_ABUSE, src, i + 2, T0, v);
 		assert_verdicts(v, 2, i, 0);
 	}
-	t = report_top_new(f->lim, f->pol, T0 + SEC, 5);
+	t = report_top_new(f->lim, f->pol, T0 + SEC, 5, NULL);
 	assert_non_null(t);
 	assert_int_equal(t->rule[ANY_ABUSE].limited, 200);
 	assert_int_equal(t->rule[ANY_ABUSE].count, 5);
@@ -347,7 +349,7 @@ static void test_top_walks_a_big_table_fast(void **state)
 	assert_int_equal(f->c.evicted, 0);
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	t = report_top_new(f->lim, f->pol, T0 + SEC, 100);
+	t = report_top_new(f->lim, f->pol, T0 + SEC, 100, NULL);
 	took = seconds_since(&start);
 	assert_non_null(t);
 	print_message("report_top_new over %zu slots, %zu limited: %.3f s\n",
@@ -369,9 +371,35 @@ static void test_top_walks_a_big_table_fast(void **state)
 	fixture_free(f);
 }
 
+/* A walk over a big table gives up when it is told to (the daemon is
+ * stopping), and only then. */
+static void test_top_gives_up_when_cancelled(void **state)
+{
+	struct fixture *f = fixture_new(policy_text, 1u << 20);
+	const struct limiter_rule *r = f->rules[rule_id(f, ANY_ABUSE)];
+	_Atomic bool cancel = false;
+	struct report_top *t;
+	struct limiter_event ev[2];
+	int nev;
+
+	(void)state;
+	for (unsigned k = 0; k < 3; k++)
+		limiter_check(f->lim, r, 4, 0xc6336401, T0, &f->c, ev, &nev);
+	t = report_top_new(f->lim, f->pol, T0 + SEC, 10, &cancel);
+	assert_non_null(t);
+	assert_int_equal(t->rule[ANY_ABUSE].limited, 1);
+	report_top_free(t);
+
+	atomic_store(&cancel, true);
+	errno = 0;
+	assert_null(report_top_new(f->lim, f->pol, T0 + SEC, 10, &cancel));
+	assert_int_equal(errno, ECANCELED);
+	fixture_free(f);
+}
+
 static char *top_text(struct fixture *f, uint64_t now, size_t n, bool trunc)
 {
-	struct report_top *t = report_top_new(f->lim, f->pol, now, n);
+	struct report_top *t = report_top_new(f->lim, f->pol, now, n, NULL);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
@@ -441,7 +469,7 @@ static void test_syslog_line(void **state)
 	int n;
 
 	(void)state;
-	t = report_top_new(f->lim, f->pol, T0 + 6 * SEC, 3);
+	t = report_top_new(f->lim, f->pol, T0 + 6 * SEC, 3, NULL);
 	assert_non_null(t);
 
 	n = report_line(t, ANY_ABUSE, f->pol, false, buf, sizeof(buf));
@@ -798,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_top_respects_n_per_rule),
 		cmocka_unit_test(test_top_selects_from_many),
 		cmocka_unit_test(test_top_walks_a_big_table_fast),
+		cmocka_unit_test(test_top_gives_up_when_cancelled),
 		cmocka_unit_test(test_top_text),
 		cmocka_unit_test(test_syslog_line),
 		cmocka_unit_test_setup_teardown(test_stats_text, view_setup,

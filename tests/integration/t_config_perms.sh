@@ -7,8 +7,9 @@
 #   1. `dnsrl -t -c`: mode 0644 owned by root is OK; 0664 and 0606 are
 #      refused (exit 1) with "writable by group or others (mode 0NNN)";
 #      owned by uid 12345, refused with "owned by uid 12345"; with `user
-#      nobody`, a file of nobody's is OK and one of uid 12345 is refused
-#      naming uid 65534.
+#      nobody`, a file of nobody's in a directory nobody cannot enter is
+#      refused (a reload could not read it), once the directory is 0711
+#      it is OK, and one of uid 12345 is refused naming uid 65534.
 #   2. The daemon refuses to start on such a file: exit 1, the message on
 #      its stderr, no queue bound; the NFQUEUE rule's --queue-bypass then
 #      passes every query (10 ANY, 10 answered).
@@ -85,6 +86,10 @@ main() {
 		any_rule 2/1m
 	} | write_conf "$f"
 	chown nobody "$f"
+	assert_eq "with user nobody, in a directory nobody cannot enter: refused" \
+		"$(check_file "$f")" \
+		"1 dnsrl: $f: $RUN_DIR: user nobody (uid 65534) may not enter it (mode 0700, uid 0, gid 0): a reload, as that user, could not read it"
+	chmod 0711 "$RUN_DIR"
 	assert_eq "with user nobody, nobody's: OK" "$(check_file "$f")" \
 		"0 dnsrl: $f: configuration OK"
 	chown 12345 "$f"

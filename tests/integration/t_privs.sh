@@ -54,7 +54,7 @@ any_burst() {
 }
 
 main() {
-	local conf sock t tasks=0 line out st pid
+	local conf sock t tasks=0 names= line out st pid
 
 	_run_dir
 	# nobody reaches the run directory (to reread its configuration)
@@ -88,10 +88,14 @@ EOF
 	check_status "process" "$DAEMON_PID"
 	for t in /proc/"$DAEMON_PID"/task/*; do
 		tasks=$((tasks + 1))
+		names="$names $(cat "$t/comm")"
 		check_status "thread ${t##*/} ($(cat "$t/comm"))" \
 			"$DAEMON_PID/task/${t##*/}"
 	done
-	assert_eq "threads: main and one worker" "$tasks" 2
+	assert_eq "threads: main, one worker, the control socket's" "$tasks" 3
+	# shellcheck disable=SC2086 # one name a word
+	assert_eq "threads' names" "$(printf '%s\n' $names | sort | xargs)" \
+		"dnsrl dnsrl-control dnsrl-q0"
 
 	echo "== 2. verdicts after the drop"
 	line=$(any_burst "$ATTACK4")

@@ -27,15 +27,17 @@ B ?= build
 SAN_FLAGS =
 endif
 
-# ldns ships ldns.pc, or libldns.pc on some systems.
-LDNS_PC = $(shell $(PKG_CONFIG) --exists ldns && echo ldns || echo libldns)
+# ldns ships ldns.pc, or libldns.pc on some systems.  Asked once per make
+# run (:=), not once per command line.
+LDNS_PC := $(shell $(PKG_CONFIG) --exists ldns && echo ldns || echo libldns)
 PKGS = libmnl libnetfilter_queue $(LDNS_PC)
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
-CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka)
-CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
-PCAP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libpcap)
-PCAP_LIBS = $(shell $(PKG_CONFIG) --libs libpcap)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+# only the tests need cmocka
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+PCAP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpcap)
+PCAP_LIBS := $(shell $(PKG_CONFIG) --libs libpcap)
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wcast-qual -Wformat=2 -Wsign-compare \

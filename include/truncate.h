@@ -4,7 +4,10 @@
  * datagram as NFQUEUE hands it over at OUTPUT) into the smallest answer
  * that still tells the client to retry over TCP: the same question with
  * TC=1 and no records but the EDNS OPT.  A real client retries over TCP;
- * the victim of a spoofed query receives no more than the query's size.
+ * the victim of a spoofed query receives about what the query was: the
+ * same question, and the answer's OPT in place of the query's (larger by
+ * what the server added to it: 16 octets of server cookie, an extended
+ * error's text).
  *
  * What is written:
  *  - IP: the same header, byte for byte, but for the lengths.  IPv4: the

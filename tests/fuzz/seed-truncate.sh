@@ -100,4 +100,6 @@ l63=$(printf 'a%.0s' $(seq 63))
 l61=$(printf 'b%.0s' $(seq 61))
 put v6-name-255-any "$(ipv6 17 "$(udp "$(hdr 0x8180 1 0 0 1)$(name "$l63.$l63.$l63.$l61")00ff0001${opt_cookie}")")"
 put v4-trailing "$(ipv4 0 "$(udp "$(hdr 0x8180 1 0 0 1)${q}${opt_ext}deadbeef00")")"
+# the OPT's RDLENGTH one octet past the end of the message
+put v4-opt-past-end "$(ipv4 0 "$(udp "$(hdr 0x8180 1 0 0 1)${q}00002904d000008000000201")")"
 put v4-counts-65535 "$(ipv4 0 "$(udp "$(hdr 0x8180 1 65535 65535 65535)${q}$(rrs)")")"

@@ -66,17 +66,23 @@ gen() {
 
 # --- Rule sets --------------------------------------------------------------
 
-# Removes every rule of the server namespace's INPUT chain and dnsrl's
-# chain (the namespace is the run's own: nothing else is there).
+# Removes every rule of the server namespace's INPUT and OUTPUT chains
+# (filter; INPUT of mangle and security) and dnsrl's chains, which sit in
+# mangle (the namespace is the run's own: nothing else is there).
 rules_clear() {
-	local ipt
+	local ipt c
 
 	for ipt in iptables ip6tables; do
 		srv "$ipt" -w -F INPUT
-		if srv "$ipt" -w -nL DNSRL >/dev/null 2>&1; then
-			srv "$ipt" -w -F DNSRL
-			srv "$ipt" -w -X DNSRL
-		fi
+		srv "$ipt" -w -F OUTPUT
+		srv "$ipt" -w -t mangle -F INPUT
+		srv "$ipt" -w -t security -F INPUT
+		for c in DNSRL DNSRL-Q; do
+			if srv "$ipt" -w -t mangle -nL "$c" >/dev/null 2>&1; then
+				srv "$ipt" -w -t mangle -F "$c"
+				srv "$ipt" -w -t mangle -X "$c"
+			fi
+		done
 	done
 }
 
@@ -132,7 +138,58 @@ rules_recent() {
 	done
 }
 
+# Counters appended after the rules of a configuration: the big answers
+# leaving the resolver, UDP from port 53 of 1000 bytes or more (an
+# amplified answer; OUTPUT sees each datagram once, before it is
+# fragmented), IPv4 and IPv6; and the queries from SRC that every rule
+# let through: security INPUT, which sees a packet after mangle (dnsrl's
+# chain) and filter (the recipes, whose ACCEPT ends only filter).
+# rules_clear removes them.
+rules_counters() {
+	local ipt
+
+	for ipt in iptables ip6tables; do
+		srv "$ipt" -w -A OUTPUT -p udp --sport 53 \
+			-m length --length 1000:65535 \
+			-m comment --comment bench-big-answers
+	done
+	srv iptables -w -t security -A INPUT -s "$1" -p udp --dport 53 \
+		-m comment --comment bench-passed
+}
+
+# Queries the bench-passed counter of rules_counters counted.
+passed_packets() {
+	srv iptables -w -t security -vnxL INPUT |
+		awk 'index($0, "/* bench-passed */") { s += $1 }
+			END { print s + 0 }'
+}
+
+# "TIME HALF PACKETS BYTES" of that counter, IPv4 and IPv6: TIME (s,
+# CLOCK_REALTIME) is the middle of the IPv4 read, HALF (s) half its
+# length, so the counter was read within TIME +- HALF.  Timed in the
+# namespace itself: on a loaded machine entering it can take a tenth of
+# a second, which would blur a rate over a few seconds.
+big_answers() {
+	# shellcheck disable=SC2016 # a script for the namespace's shell
+	srv sh -c 'a=$(date +%s.%N)
+		iptables -w -vnxL OUTPUT
+		echo "time $a $(date +%s.%N)"
+		ip6tables -w -vnxL OUTPUT' | awk '
+		$1 == "time" { t = ($2 + $3) / 2; h = ($3 - $2) / 2; next }
+		index($0, "/* bench-big-answers */") { p += $1; b += $2 }
+		END { printf "%.4f %.4f %.0f %.0f\n", t, h, p, b }'
+}
+
 # --- Queue readers ------------------------------------------------------------
+
+# "KERNEL USER" drops of queue 0 so far (/proc/net/netfilter/
+# nfnetlink_queue: full queue without fail-open, and messages the reader's
+# socket could not take), "0 0" when no reader is bound.
+queue_drops() {
+	# shellcheck disable=SC2016 # an awk program
+	srv awk '$1 == 0 { k = $6; u = $7 } END { print k + 0, u + 0 }' \
+		/proc/net/netfilter/nfnetlink_queue
+}
 
 # Waits up to 5 s until queue 0 of the server namespace has a reader bound.
 queue_bound_wait() {
@@ -212,6 +269,29 @@ comment_packets() {
 }
 
 # --- Load -------------------------------------------------------------------
+
+# The ip6.arpa name of an IPv6 address: 32 nibble labels, then ip6 and
+# arpa (34 labels: deeper than the prefilter reads, so a PTR query for it
+# always reaches the queue).
+ip6_arpa() {
+	local a=$1 head tail g i n hex='' out=''
+	local -a h t
+
+	head=$a
+	tail=
+	if [[ $a == *::* ]]; then
+		head=${a%%::*}
+		tail=${a#*::}
+	fi
+	IFS=: read -ra h <<<"$head"
+	IFS=: read -ra t <<<"$tail"
+	n=$((8 - ${#h[@]} - ${#t[@]}))
+	for g in "${h[@]}"; do hex+=$(printf '%04x' "0x$g"); done
+	for ((i = 0; i < n; i++)); do hex+=0000; done
+	for g in "${t[@]}"; do hex+=$(printf '%04x' "0x$g"); done
+	for ((i = 31; i >= 0; i--)); do out+="${hex:i:1}."; done
+	echo "${out}ip6.arpa"
+}
 
 # A dnsperf query file: names Unbound answers at once from its own data
 # (the auth zone, and NXDOMAIN for names outside it), mostly A and AAAA.

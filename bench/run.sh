@@ -17,12 +17,17 @@
 #      dnsperf (alone, and under the flood), in interleaved rounds;
 #   3. memory: dnsrl's RSS before and after a flood from 1,000,000 IPv6
 #      /64s, bytes per tracked source, table use and evictions;
-#   4. flood resilience: an ANY abuser, a legitimate client and a polite
-#      ANY client during a flood from 100,000 spoofed sources, behind the
-#      bare reader, dnsrl, dnsrl with a total cap on the rule (RES_TOTAL,
-#      `total 500/1s`: each flood source stays within its own limit, so
-#      only a cap over all sources holds the sum down), the hashlimit
-#      recipe and the `recent` recipe.
+#   4. flood resilience: an ANY abuser, a polite ANY client and
+#      legitimate clients (A, which the prefilter passes in the kernel;
+#      ip6.arpa PTR and 14-label names, which it queues; IPv4 and IPv6)
+#      during an ANY flood for ~4 KB answers from 100,000 spoofed
+#      sources, with no rule, behind the bare reader, dnsrl, dnsrl with a
+#      total cap on the rule (RES_TOTAL, `total 500/1s`: each flood source
+#      stays within its own limit, so only a cap over all sources holds
+#      the sum down), the hashlimit recipe and the `recent` recipe:
+#      legitimate queries lost, big answers out of the resolver per
+#      second, and for dnsrl what happened to the packets (its counters,
+#      the kernel's queue drops, rule counter - verdicts).
 #
 # Run as root (namespaces, iptables, raw sockets), after building:
 #
@@ -47,9 +52,9 @@
 #	MEM_LIMIT        the rule's limit in section 3 [2/1h]
 #	RES_SOURCES      flood sources of section 4 [100000]
 #	RES_RATE         flood rate of section 4, pps [the section 2 rate]
-#	RES_QNAME        the flood's ANY name in section 4 [www.big.example:
-#	                 a short answer, so that Unbound keeps up; with
-#	                 big.example, ~4 KB answers, it does not]
+#	RES_QNAME        the flood's ANY name in section 4 [big.example:
+#	                 ~4 KB answers, the amplification the caps are
+#	                 for; www.big.example gives short ones]
 #	RES_LEAD         seconds of flood before the clients start [4]
 #	RES_TOTAL        the total cap of the dnsrl-total variant [500/1s]
 #	HASHLIMIT_OPTS   extra hashlimit options (see lib-bench.sh) [none]
@@ -79,7 +84,7 @@ E2E_MIX=${E2E_MIX:-A:90,AAAA:5,ANY:5}
 MEM_SOURCES=${MEM_SOURCES:-1000000}
 MEM_LIMIT=${MEM_LIMIT:-2/1h}
 RES_SOURCES=${RES_SOURCES:-100000}
-RES_QNAME=${RES_QNAME:-www.big.example}
+RES_QNAME=${RES_QNAME:-big.example}
 RES_LEAD=${RES_LEAD:-4}
 RES_TOTAL=${RES_TOTAL:-500/1s}
 TABLE_SIZE=1048576
@@ -257,16 +262,10 @@ queue_rule_packets() {
 	esac
 }
 
-# Packets the other rules of dnsrl's chain accepted (the prefilter).
+# Packets the prefilter of dnsrl's chain returned (mangle table): those
+# it let through in the kernel.
 prefilter_packets() {
-	local ipt n=0 c
-
-	for ipt in iptables ip6tables; do
-		c=$(srv "$ipt" -w -vnxL DNSRL 2>/dev/null |
-			awk '$3 == "ACCEPT" { s += $1 } END { print s + 0 }')
-		n=$((n + c))
-	done
-	echo "$n"
+	dnsrl_prefilter_packets
 }
 
 # The server's UDP datagrams delivered to sockets, and refused by a full
@@ -544,7 +543,7 @@ section_e2e() {
 		"$cq" "<= 1.1: $(verdict "$cq" le 1.1); rounds$r_cq"
 	row "2 e2e" "dnsrl's prefilter: packets queued of those offered" \
 		"${queued[dnsrl]} of $offered" \
-		"the rest accepted by the bpf match in the kernel"
+		"the rest passed on (RETURN) by the bpf match in the kernel"
 	row "2 e2e" "reader CPU per packet offered: bare / dnsrl" \
 		"${mo[bare]} / ${mo[dnsrl]} ns" \
 		"dnsrl / bare $co, <= 1.1: $(verdict "$co" le 1.1); rounds$r_co; the bpf match's own cost is in softirq, not in these"
@@ -629,97 +628,222 @@ section_memory() {
 
 # --- 4. Flood resilience ---------------------------------------------------
 
+RES_CONFIGS="none bare dnsrl dnsrl-total hashlimit recent"
+
+# The legitimate clients of section 4, a line "NAME SRC DST QTYPE QNAME"
+# each: the A client, which the prefilter lets through in the kernel, and
+# queries it cannot read whole, which wait in the queue with the flood's
+# ANY: PTR for an ip6.arpa name (34 labels) and a name of 14 labels
+# (QUEUED_NAME), each over IPv4 and IPv6.  Unbound answers all but the
+# first with NXDOMAIN at once.
+res_legit_clients() {
+	local ptr
+
+	ptr=$(ip6_arpa "$CLI6")
+	echo "a4 $CLI4 $SRV4 A www.big.example"
+	echo "ptr4 $CLI4 $SRV4 PTR $ptr"
+	echo "ptr6 $CLI6 $SRV6 PTR $ptr"
+	echo "long4 $CLI4 $SRV4 A $QUEUED_NAME"
+	echo "long6 $CLI6 $SRV6 AAAA $QUEUED_NAME"
+}
+
+# The answers a cap N/T lets through in a window of W +- H seconds of a
+# flood that keeps it spent (one per T/N, and one more at the edge), plus
+# the real abuser's own burst of 2 (each of its queries also passes the
+# total: this is a margin, not a share).
+res_cap_allows() {
+	awk -v c="$1" -v w="$2" -v h="$3" 'BEGIN {
+		n = c; sub(/\/.*/, "", n); t = c; sub(/^[^\/]*\//, "", t)
+		u = t; sub(/^[0-9.]+/, "", u); t += 0
+		if (u == "ms") t /= 1000; else if (u == "m") t *= 60
+		else if (u == "h") t *= 3600
+		printf "%.0f\n", (w + h) * n / t + 1 + 2 }'
+}
+
+# The values of associative array A for each of RES_CONFIGS, "x / y ...".
+res_each() {
+	local -n arr=$1
+	local k out=
+
+	for k in $RES_CONFIGS; do
+		out+="${out:+ / }${arr[$k]:--}"
+	done
+	echo "$out"
+}
+
 section_resilience() {
-	local rate=${RES_RATE:-$E2E_RATE} k fl ab lg po secs extra per p
-	local stats any_sent
-	local -A abv lgv pov
+	local rate=${RES_RATE:-$E2E_RATE} k fl ab po secs extra per p c n
+	local name src dst qt qn lost sent fail fo any_sent q4 q6
+	local t0 t1 h0 h1 b0 b1 y0 y1 w qk0 qk1 qu0 qu1 un0 un1
+	local -A abv pav pov lostv bigv bign bigyv wv failv clientv fov urv
+	local -A cl kdw
+	local -a pids
 
 	secs=$((RES_LEAD + 12))
 	per=$(awk -v n="$RES_SOURCES" -v r="$rate" 'BEGIN {
 		printf "%.1f\n", n / r }')
 	echo "== 4. flood resilience: ANY $RES_QNAME from $RES_SOURCES spoofed" \
-		"sources at $rate pps (each source once every $per s); after" \
-		"${RES_LEAD}s, for 10 s: the abuser $ATTACK4 (ANY big.example" \
-		"at 50/s), the legitimate client $CLI4 (A at 50/s), and a polite" \
-		"ANY client $ATTACK4B (4 ANY, one every ~3 s: within the limit)"
-	for k in bare dnsrl dnsrl-total hashlimit recent; do
+		"sources at $rate pps for ${secs}s (each source once every" \
+		"$per s); after ${RES_LEAD}s, for 10 s: the abuser $ATTACK4" \
+		"(ANY big.example at 50/s), a polite ANY client $ATTACK4B (4" \
+		"ANY, one every ~3 s: within the limit) and legitimate clients" \
+		"at 50/s each (500 queries):"
+	res_legit_clients | sed 's/^/     /'
+	for k in $RES_CONFIGS; do
+		echo "   -- $k (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 		config_up "$k"
+		rules_counters "$ATTACK4"
 		snap0 "$k"
+		un0=$(cpu_ns "$UNBOUND_PID")
 		gen "$QGEN" flood --dst "$SRV4" --src-net "$FLOOD4_NET" \
 			--sources "$RES_SOURCES" --rate "$rate" --duration "$secs" \
 			--qtype ANY --qname "$RES_QNAME" >"$RUN_DIR/flood.out" 2>&1 &
 		fl=$!
 		track_pid "$fl"
 		sleep "$RES_LEAD"
+		# The big answers of the window the clients run in: the
+		# flood's first pass is behind (each source's first query
+		# is within its burst).
+		read -r t0 h0 b0 y0 < <(big_answers)
+		read -r qk0 qu0 < <(queue_drops)
+		pids=()
 		gen "$QGEN" query --src "$ATTACK4" --dst "$SRV4" --qtype ANY \
 			--qname big.example --rate 50 --count 500 \
 			>"$RUN_DIR/abuser.out" 2>&1 &
 		ab=$!
-		track_pid "$ab"
-		gen "$QGEN" query --src "$CLI4" --dst "$SRV4" --qtype A \
-			--qname www.big.example --rate 50 --count 500 \
-			>"$RUN_DIR/legit.out" 2>&1 &
-		lg=$!
-		track_pid "$lg"
+		pids+=("$ab")
 		any_slowly "$ATTACK4B" "$SRV4" 4 2 >"$RUN_DIR/polite.out" 2>&1 &
 		po=$!
-		track_pid "$po"
-		for p in "$ab" "$lg" "$po"; do
+		pids+=("$po")
+		while read -r name src dst qt qn; do
+			gen "$QGEN" query --src "$src" --dst "$dst" \
+				--qtype "$qt" --qname "$qn" --rate 50 --count 500 \
+				</dev/null >"$RUN_DIR/legit-$name.out" 2>&1 &
+			pids+=("$!")
+		done < <(res_legit_clients)
+		for p in "${pids[@]}"; do
+			track_pid "$p"
+		done
+		for p in "${pids[@]}"; do
 			wait "$p" || true
 			untrack_pid "$p"
 		done
+		read -r t1 h1 b1 y1 < <(big_answers)
+		read -r qk1 qu1 < <(queue_drops)
+		w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }')
+		wv[$k]="$w $(awk -v a="$h0" -v b="$h1" 'BEGIN {
+			printf "%.3f\n", a + b }')"
+		bign[$k]=$((b1 - b0))
+		wait "$fl" || true
+		untrack_pid "$fl"
+		un1=$(cpu_ns "$UNBOUND_PID")
+		pav[$k]=$(passed_packets)
 		extra=
-		stats=
+		fail=
 		case $k in
 		dnsrl | dnsrl-total)
+			# after the flood: the counters of all of it
+			sleep 0.2
 			dnsrl_usr1 any-abuse
-			stats="${STATS_LINE#*]: }
-$(dnsrl_rule_stats any-abuse | sed 's/.*]: //')"
+			echo "   [$k] ${STATS_LINE#*]: }"
+			echo "     ${QUEUE_LINE#*]: }"
+			echo "     $(dnsrl_rule_stats any-abuse | sed 's/.*]: //')"
 			extra="table-used $(kvd table-used "$STATS_LINE"), evicted $(kvd evicted "$STATS_LINE")"
 			[ "$k" = dnsrl ] ||
 				extra+=", total-refused $(kvd total-refused "$(dnsrl_rule_stats any-abuse)") (rule total $RES_TOTAL)"
+			fo=$(grep -m1 -E "dnsrl\[$READER_PID\]: dnsrl [^ ]+ started: " \
+				"$SYSLOG_FILE" | grep -oE 'fail-open (yes|no)' || true)
+			fail="$(kvd packets "$STATS_LINE") / $(kvd verdicts "$STATS_LINE") / $(kvd accepted "$STATS_LINE") / $(kvd dropped "$STATS_LINE"); $(kvd kernel-dropped "$QUEUE_LINE") / $(kvd user-dropped "$QUEUE_LINE")"
+			# when the queue overflowed: before, while and after
+			# the clients ran (their queued queries share its fate
+			# only in the middle one)
+			kdw[$k]=$((qk1 - qk0))
+			extra="kernel-dropped before / while / after the clients $qk0 / $((qk1 - qk0)) / $(($(kvd kernel-dropped "$QUEUE_LINE") - qk1)), user-dropped $qu0 / $((qu1 - qu0)) / $(($(kvd user-dropped "$QUEUE_LINE") - qu1)); $extra"
 			;;
 		hashlimit)
 			extra="table $(srv cat /proc/net/ipt_hashlimit/dnsany |
 				wc -l) entries"
-			;;
-		recent)
-			extra="table $(srv cat /proc/net/xt_recent/dnsany |
-				wc -l) entries (ip_list_tot $(cat /sys/module/xt_recent/parameters/ip_list_tot 2>/dev/null || echo ?)); dropped $(comment_packets bench-any-drop)"
-			;;
-		esac
-		wait "$fl" || true
-		untrack_pid "$fl"
-		if [ "$k" = hashlimit ]; then
 			# What neither rule counted was dropped by hashlimit
 			# itself: no entry could be made for a new source.
 			any_sent=$(($(kvd sent "$(cat "$RUN_DIR/flood.out")") + \
 				$(kvd sent "$(cat "$RUN_DIR/abuser.out")") + \
 				$(kvd sent "$(cat "$RUN_DIR/polite.out")")))
 			extra+="; ANY accepted $(comment_packets bench-any-ok), over the limit $(comment_packets bench-any-drop), dropped for a full table $((any_sent - $(comment_packets bench-any-ok) - $(comment_packets bench-any-drop)))"
-		fi
+			;;
+		recent)
+			extra="table $(srv cat /proc/net/xt_recent/dnsany |
+				wc -l) entries (ip_list_tot $(cat /sys/module/xt_recent/parameters/ip_list_tot 2>/dev/null || echo ?)); dropped $(comment_packets bench-any-drop)"
+			;;
+		esac
 		snap1 "$k"
 		abv[$k]=$(kvd answered "$(cat "$RUN_DIR/abuser.out")")
-		lgv[$k]=$(kvd answered "$(cat "$RUN_DIR/legit.out")")
 		pov[$k]=$(kvd answered "$(cat "$RUN_DIR/polite.out")")
-		echo "   [$k] abuser: $(cat "$RUN_DIR/abuser.out")"
-		echo "     legit: $(cat "$RUN_DIR/legit.out")"
+		echo "   [$k] abuser: $(cat "$RUN_DIR/abuser.out")" \
+			"(its queries let through: ${pav[$k]})"
 		echo "     polite ANY: $(cat "$RUN_DIR/polite.out")"
+		lost=0
+		sent=0
+		clientv[$k]=
+		while read -r name _; do
+			c=$(cat "$RUN_DIR/legit-$name.out")
+			echo "     legit $name: $c"
+			n=$(($(kvd sent "$c") - $(kvd answered "$c")))
+			lost=$((lost + n))
+			sent=$((sent + $(kvd sent "$c")))
+			clientv[$k]+="${clientv[$k]:+, }$name $n"
+			cl[$k.$name]=$n
+		done < <(res_legit_clients)
+		lostv[$k]=$lost
+		bigv[$k]=$(ratio $((b1 - b0)) "$w" 0)
+		bigyv[$k]=$(awk -v b=$((y1 - y0)) -v w="$w" 'BEGIN {
+			printf "%.1f\n", b / w / 1e6 }')
+		echo "     legit lost (sent - answered): $lost of $sent" \
+			"(${clientv[$k]}); big answers: $((b1 - b0)) in ${w}s" \
+			"(+- $(cut -d' ' -f2 <<<"${wv[$k]}")s)" \
+			"= ${bigv[$k]}/s, ${bigyv[$k]} MB/s"
 		echo "     flood: $(tr '\n' ' ' <"$RUN_DIR/flood.out")| $SNAP"
-		[ -z "$stats" ] || echo "     ${stats//$'\n'/$'\n'     }"
 		[ -z "$extra" ] || echo "     $extra"
+		extra="Unbound refused $(kvd rcvbuf_errors "$SNAP")${extra:+; $extra}"
+		echo "     Unbound: CPU $(ratio $((un1 - un0)) 1000000000 2) s in the flood's ${secs} s"
 		if has_reader "$k"; then
-			extra="unfiltered $(kvd unfiltered "$SNAP")${extra:+; $extra}"
+			extra="rule - verdicts $(kvd unfiltered "$SNAP"); $extra"
 		fi
-		row "4 flood" "$k: answered abuser (of 500) / legit (of 500) / polite ANY (of 4)" \
-			"${abv[$k]} / ${lgv[$k]} / ${pov[$k]}" "${extra:-}"
+		if [ -n "$fail" ]; then
+			failv[$k]="$fail; $(kvd unfiltered "$SNAP")"
+			fov[$k]=$fo
+		fi
+		urv[$k]=$(kvd rcvbuf_errors "$SNAP")
+		row "4 flood" "$k: abuser let through / answered (of 500); polite ANY answered (of 4); legit lost (of $sent)" \
+			"${pav[$k]} / ${abv[$k]}; ${pov[$k]}; $lost" \
+			"${clientv[$k]}; $extra"
 	done
 	rules_clear
-	row "4 flood" "dnsrl holds the abuser to its limit" "${abv[dnsrl]}" \
-		"4..6: $(if [ "${abv[dnsrl]}" -ge 4 ] && [ "${abv[dnsrl]}" -le 6 ]; then echo met; else echo NOT met; fi)"
-	row "4 flood" "legit answered, dnsrl vs bare" \
-		"${lgv[dnsrl]} vs ${lgv[bare]}" \
-		">= bare: $(verdict "${lgv[dnsrl]}" ge "${lgv[bare]}")"
+	row "4 flood" "legit lost (sent - answered, of $sent): ${RES_CONFIGS// / \/ }" \
+		"$(res_each lostv)" \
+		"Unbound refused (full receive buffer, IPv4 + IPv6) $(res_each urv)"
+	row "4 flood" "big answers (>= 1000 B) out of the resolver per s while the clients run: ${RES_CONFIGS// / \/ }" \
+		"$(res_each bigv)" \
+		"flood $rate pps of ANY $RES_QNAME; MB/s $(res_each bigyv)"
+	# shellcheck disable=SC2086 # "W H"
+	c=$(res_cap_allows "$RES_TOTAL" ${wv[dnsrl-total]})
+	row "4 flood" "dnsrl-total holds the big answers to its cap: answers in the clients' window" \
+		"${bign[dnsrl-total]} in $(cut -d' ' -f1 <<<"${wv[dnsrl-total]}") s (${bigv[dnsrl-total]}/s)" \
+		"<= $c, the rule's total $RES_TOTAL over the window (+- the counter reads' $(cut -d' ' -f2 <<<"${wv[dnsrl-total]}") s), + 1, + the abuser's burst of 2: $(verdict "${bign[dnsrl-total]}" le "$c"); dnsrl (per-source limits only) ${bigv[dnsrl]}/s"
+	for k in dnsrl dnsrl-total; do
+		row "4 flood" "$k: packets / verdicts / accepted / dropped; queue kernel-dropped / user-dropped; rule - verdicts" \
+			"${failv[$k]}" \
+			"the daemon's ${fov[$k]:-fail-open ?}: what the kernel could not queue (kernel-dropped) was $(case ${fov[$k]:-} in *yes) echo passed unjudged ;; *) echo dropped ;; esac)"
+	done
+	row "4 flood" "dnsrl holds the abuser to its limit: queries let through (a counter in security INPUT, after dnsrl's chain)" "${pav[dnsrl]}" \
+		"4..6: $(if [ "${pav[dnsrl]}" -ge 4 ] && [ "${pav[dnsrl]}" -le 6 ]; then echo met; else echo NOT met; fi); answered ${abv[dnsrl]} (Unbound refused ${urv[dnsrl]} queries of all); dnsrl-total ${pav[dnsrl-total]}"
+	# Where dnsrl's were lost: the A client's queries never enter the
+	# queue; the others wait in it, IPv4 ones then share Unbound's
+	# flooded IPv4 socket, IPv6 ones do not.
+	q4=$((${cl[dnsrl.ptr4]:-0} + ${cl[dnsrl.long4]:-0}))
+	q6=$((${cl[dnsrl.ptr6]:-0} + ${cl[dnsrl.long6]:-0}))
+	row "4 flood" "legit lost, dnsrl vs hashlimit" \
+		"${lostv[dnsrl]} vs ${lostv[hashlimit]}" \
+		"<= hashlimit: $(verdict "${lostv[dnsrl]}" le "${lostv[hashlimit]}"); dnsrl's: A (not queued) ${cl[dnsrl.a4]}, queued IPv4 $q4, queued IPv6 $q6, kernel-dropped while the clients ran ${kdw[dnsrl]}, Unbound refused ${urv[dnsrl]} (hashlimit ${urv[hashlimit]}); dnsrl-total ${lostv[dnsrl-total]}, none ${lostv[none]}"
 }
 
 # --- Run ---------------------------------------------------------------------

@@ -8,7 +8,15 @@
  *		qtype	ANY
  *		limit	2/5s
  *	}
+ *	answer-rule big-answers {
+ *		size	1000
+ *		bytes	64k/10s
+ *		action	truncate
+ *	}
  *
+ * A `rule` judges queries by their source; an `answer-rule` judges the
+ * resolver's answers by their destination (the customer, or the victim of
+ * a reflection) and counts their bytes.
  * Every value is range-checked; an error names file:line and what was
  * expected.  A file is parsed into a new struct config, so a failed reload
  * leaves the running one untouched.
@@ -31,12 +39,22 @@
 #define CONFIG_SERVE_MAX 256 /* served prefixes: one iptables rule each */
 
 #define CONFIG_LIMIT_N_MAX 1000000u
-#define CONFIG_PERIOD_MIN 1000000ull		      /* 1 ms, in ns */
+#define CONFIG_BYTES_MAX 1000000000u /* of a byte budget: 1G */
+#define CONFIG_SIZE_DEFAULT 512u     /* answers judged: IP length >= it */
+#define CONFIG_PERIOD_MIN 1000000ull /* 1 ms, in ns */
 #define CONFIG_PERIOD_MAX (24ull * 3600 * 1000000000) /* 24 h */
 
 enum config_action {
 	CONFIG_ACTION_DROP, /* drop over the limit; the first match decides */
 	CONFIG_ACTION_LOG,  /* count as would-drop and go on to the next rule */
+	/* answer rules: over the limit, the answer is replaced by a minimal
+	 * one with TC=1 (every slip-th time; the others are dropped) */
+	CONFIG_ACTION_TRUNCATE,
+};
+
+enum config_rule_kind {
+	CONFIG_RULE_QUERY,  /* `rule`: queries, by source */
+	CONFIG_RULE_ANSWER, /* `answer-rule`: answers, by destination */
 };
 
 enum config_verdict {
@@ -60,11 +78,12 @@ struct config_qname {
 struct config_rule {
 	char name[CONFIG_NAME_MAX + 1];
 	int line; /* where the block starts */
+	enum config_rule_kind kind;
 	uint16_t qtypes[CONFIG_QTYPES_MAX];
 	size_t nqtypes; /* 0: every qtype (then nqnames > 0) */
 	struct config_qname qnames[CONFIG_QNAMES_MAX];
-	size_t nqnames; /* 0: every name */
-	uint32_t limit_n;
+	size_t nqnames;		/* 0: every name */
+	uint32_t limit_n;	/* queries, or answers; 0: none (answers) */
 	uint64_t limit_period;	/* ns */
 	uint8_t ipv4_prefix;	/* 8..32, default 32 */
 	uint8_t ipv6_prefix;	/* 32..64, default 56 */
@@ -73,6 +92,14 @@ struct config_rule {
 	uint32_t total_n;	/* 0: no total */
 	uint64_t total_period;	/* ns */
 	enum config_action action;
+
+	/* answer rules only */
+	uint32_t size;		     /* answers of at least size octets (IP) */
+	uint32_t bytes_n;	     /* bytes B/T per destination; 0: none */
+	uint64_t bytes_period;	     /* ns */
+	uint32_t total_bytes_n;	     /* bytes over all destinations; 0: none */
+	uint64_t total_bytes_period; /* ns */
+	uint32_t slip;		     /* truncate: every slip-th refusal */
 };
 
 struct config {
@@ -81,12 +108,14 @@ struct config {
 
 	/* need a restart */
 	uint16_t queue_first, queue_last; /* at most CONFIG_QUEUES_MAX */
-	uint32_t queue_maxlen;		  /* packets the kernel may hold */
-	uint32_t queue_rcvbuf;		  /* socket buffer bytes; 0: sized */
-	size_t table_size;		  /* tracked sources */
-	bool fail_open;			  /* queue full: accept (yes) */
-	char *user;			  /* drop privileges to it; or NULL */
-	char *control_socket;		  /* unix socket path; or NULL */
+	/* the answer path's queues (used when there are answer rules) */
+	uint16_t answer_queue_first, answer_queue_last;
+	uint32_t queue_maxlen; /* packets the kernel may hold */
+	uint32_t queue_rcvbuf; /* socket buffer bytes; 0: sized */
+	size_t table_size;     /* tracked sources */
+	bool fail_open;	       /* queue full: accept (yes) */
+	char *user;	       /* drop privileges to it; or NULL */
+	char *control_socket;  /* unix socket path; or NULL */
 
 	/* a reload may change */
 	uint64_t stats_interval;       /* ns; 0: no periodic counters */
@@ -111,6 +140,7 @@ struct config {
 	/* where settings the daemon checks later were given (0: default) */
 	struct {
 		int table_size, user, control_socket, prometheus_file;
+		int answer_queue;
 	} line;
 	struct config_rule *rules;
 	size_t nrules;
@@ -139,6 +169,15 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 
 /* No-op on NULL. */
 void config_free(struct config *cfg);
+
+/* The number of cfg's rules of a kind. */
+size_t config_count_rules(const struct config *cfg, enum config_rule_kind k);
+
+/*
+ * The smallest `size` of cfg's answer rules: answers shorter than it never
+ * need the queue.  0 when there is no answer rule.
+ */
+uint32_t config_answer_min_size(const struct config *cfg);
 
 /*
  * Writes the effective configuration, defaults included, in the file's

@@ -54,8 +54,18 @@ struct tbucket {
 
 void tbucket_init(struct tbucket *tb, uint32_t n, uint64_t period);
 
+/*
+ * Takes cost ns of the bucket's time at time now (one token is
+ * rate.interval).  Returns true when the bucket was not empty: as with a
+ * source's bucket, the last take may overdraw it by what it costs.
+ */
+bool tbucket_take_n(struct tbucket *tb, uint64_t now, uint64_t cost);
+
 /* Takes one token at time now.  Returns true when there was one. */
-bool tbucket_take(struct tbucket *tb, uint64_t now);
+static inline bool tbucket_take(struct tbucket *tb, uint64_t now)
+{
+	return tbucket_take_n(tb, now, tb->rate.interval);
+}
 
 /* What a rule asks of the table. */
 struct limiter_rule {
@@ -131,17 +141,43 @@ void limiter_key_text(int family, uint64_t key, unsigned prefixlen, char *buf,
 		      size_t buflen);
 
 /*
- * Charges one packet of (rule, family, key) at time now.  Returns the
- * verdict; any transitions it caused are written to ev (up to two: a
+ * What one packet costs, for rules that do not count one token a packet
+ * (answer rules count octets): each cost is in ns of the bucket's time,
+ * the per-source bucket's and the total's, at least their interval.
+ * After a refusal, drops holds how many packets the source's episode has
+ * refused so far, this one included (for slip); 0 otherwise.
+ */
+struct limiter_cost {
+	uint64_t source; /* ns */
+	uint64_t total;	 /* ns; unused without a total */
+	uint32_t drops;	 /* out */
+};
+
+/*
+ * Charges one packet of (rule, family, key) at time now: one interval of
+ * its buckets' time, or what cost says (may be NULL).  The packet passes
+ * while the source's bucket is not empty, so over any time T a source gets
+ * at most the burst and the rate for T, plus one packet's worth.  Returns
+ * the verdict; any transitions it caused are written to ev (up to two: a
  * release then a new episode) and counted in *nev.  Never blocks on
  * memory: when the table is full, a slot is reused or evicted and counted
  * in *c.
  */
-enum limiter_verdict limiter_check(struct limiter *l,
-				   const struct limiter_rule *r, int family,
-				   uint64_t key, uint64_t now,
-				   struct limiter_counters *c,
-				   struct limiter_event ev[2], int *nev);
+enum limiter_verdict limiter_charge(struct limiter *l,
+				    const struct limiter_rule *r, int family,
+				    uint64_t key, uint64_t now,
+				    struct limiter_cost *cost,
+				    struct limiter_counters *c,
+				    struct limiter_event ev[2], int *nev);
+
+/* One query: limiter_charge at one token. */
+static inline enum limiter_verdict
+limiter_check(struct limiter *l, const struct limiter_rule *r, int family,
+	      uint64_t key, uint64_t now, struct limiter_counters *c,
+	      struct limiter_event ev[2], int *nev)
+{
+	return limiter_charge(l, r, family, key, now, NULL, c, ev, nev);
+}
 
 /* State that an incremental sweep keeps between calls. */
 struct limiter_sweep {

@@ -26,6 +26,7 @@ enum packet_kind {
 struct packet {
 	int family;	 /* AF_INET or AF_INET6 */
 	uint8_t src[16]; /* source address; IPv4 in src[0..3] */
+	uint8_t dst[16]; /* destination address, as it stands in the header */
 	uint16_t sport;	 /* host order */
 	uint16_t dport;
 	bool first_fragment;	/* the first fragment of a datagram */

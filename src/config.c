@@ -40,8 +40,10 @@
 const struct word config_yes_no[] = {{"yes", 1}, {"no", 0}, {NULL, 0}};
 const struct word config_verdicts[] = {
 	{"accept", CONFIG_ACCEPT}, {"drop", CONFIG_DROP}, {NULL, 0}};
-const struct word config_actions[] = {
-	{"drop", CONFIG_ACTION_DROP}, {"log", CONFIG_ACTION_LOG}, {NULL, 0}};
+const struct word config_actions[] = {{"drop", CONFIG_ACTION_DROP},
+				      {"log", CONFIG_ACTION_LOG},
+				      {"truncate", CONFIG_ACTION_TRUNCATE},
+				      {NULL, 0}};
 static const struct word facilities[] = {{"daemon", LOG_DAEMON},
 					 {"user", LOG_USER},
 					 {"local0", LOG_LOCAL0},
@@ -59,13 +61,23 @@ static const struct word facilities[] = {{"daemon", LOG_DAEMON},
 	.size = sizeof(((struct config *)NULL)->f)
 #define RULE(f)                                                  \
 	.in_rule = true, .off = offsetof(struct config_rule, f), \
-	.size = sizeof(((struct config_rule *)NULL)->f)
+	.size = sizeof(((struct config_rule *)NULL)->f),         \
+	.kinds = KIND_QUERY | KIND_ANSWER
+#define ANSWER_RULE(f)                                           \
+	.in_rule = true, .off = offsetof(struct config_rule, f), \
+	.size = sizeof(((struct config_rule *)NULL)->f), .kinds = KIND_ANSWER
 
 /* Shared with config_value.c and config_print.c. */
 const struct key config_keys[K_COUNT] = {
 	[K_QUEUE] = {"queue", KT_QUEUE, GLOBAL(queue_first),
+		     .off2 = offsetof(struct config, queue_last),
 		     .expect = "a queue number 0..65535 or a range A-B such as "
 			       "0-3"},
+	[K_ANSWER_QUEUE] = {"answer-queue", KT_QUEUE,
+			    GLOBAL(answer_queue_first),
+			    .off2 = offsetof(struct config, answer_queue_last),
+			    .expect = "a queue number 0..65535 or a range A-B "
+				      "such as 4-5"},
 	[K_QUEUE_MAXLEN] = {"queue-maxlen", KT_UINT, GLOBAL(queue_maxlen),
 			    .min = 16, .max = 1048576, .expect = "16..1048576"},
 	[K_QUEUE_RCVBUF] = {"queue-rcvbuf", KT_UINT, GLOBAL(queue_rcvbuf),
@@ -121,6 +133,7 @@ const struct key config_keys[K_COUNT] = {
 		     .expect = "one or more types such as ANY"},
 	[K_QNAME] = {"qname", KT_QNAME, RULE(qnames),
 		     .expect = "one or more names such as example.net"},
+	/* in an answer rule, answers per T */
 	[K_LIMIT] = {"limit", KT_RATE, RULE(limit_n),
 		     .off2 = offsetof(struct config_rule, limit_period),
 		     .expect = "N/T such as 2/5s"},
@@ -137,9 +150,27 @@ const struct key config_keys[K_COUNT] = {
 	[K_TOTAL] = {"total", KT_RATE, RULE(total_n),
 		     .off2 = offsetof(struct config_rule, total_period),
 		     .expect = "N/T such as 500/1s"},
+	/* truncate is checked against the kind at the '}' */
 	[K_ACTION] = {"action", KT_WORD, RULE(action), .words = config_actions,
-		      .expect = "drop or log"},
+		      .expect = "drop, log or truncate"},
+	[K_SIZE] = {"size", KT_UINT, ANSWER_RULE(size), .min = 0, .max = 65535,
+		    .expect = "0..65535 (octets of the IP datagram)"},
+	[K_BYTES] = {"bytes", KT_BYTES, ANSWER_RULE(bytes_n),
+		     .off2 = offsetof(struct config_rule, bytes_period),
+		     .expect = "B/T such as 64k/10s"},
+	[K_TOTAL_BYTES] = {"total-bytes", KT_BYTES, ANSWER_RULE(total_bytes_n),
+			   .off2 = offsetof(struct config_rule,
+					    total_bytes_period),
+			   .expect = "B/T such as 10M/1s"},
+	/* its bond to action truncate is checked at the '}' */
+	[K_SLIP] = {"slip", KT_UINT, ANSWER_RULE(slip), .min = 1, .max = 100,
+		    .expect = "1..100"},
 };
+
+const char *config_kind_word(enum config_rule_kind k)
+{
+	return k == CONFIG_RULE_ANSWER ? "answer-rule" : "rule";
+}
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -234,8 +265,10 @@ static int unknown_key(struct parser *p, const char *s)
 	size_t n = 0;
 	bool in_rule = p->rule != NULL;
 
-	for (int i = 0; i <= K_COUNT; i++) {
-		const char *name = i < K_COUNT ? config_keys[i].name : "rule";
+	for (int i = 0; i <= K_COUNT + 1; i++) {
+		const char *name = i < K_COUNT	  ? config_keys[i].name
+				   : i == K_COUNT ? "rule"
+						  : "answer-rule";
 
 		if (strcasecmp(s, name) == 0)
 			return config_fail(p,
@@ -247,86 +280,100 @@ static int unknown_key(struct parser *p, const char *s)
 		return config_fail(p, "'{' belongs at the end of the rule "
 				      "line: rule NAME {");
 	for (int i = 0; i < K_COUNT; i++) {
-		if (config_keys[i].in_rule == in_rule)
+		const struct key *k = &config_keys[i];
+
+		if (k->in_rule == in_rule &&
+		    (!in_rule || (k->kinds & (1u << p->rule->kind))))
 			n += (size_t)snprintf(list + n, sizeof(list) - n,
-					      "%s, ", config_keys[i].name);
+					      "%s, ", k->name);
 	}
-	snprintf(list + n, sizeof(list) - n, "%s", in_rule ? "}" : "rule");
+	snprintf(list + n, sizeof(list) - n, "%s",
+		 in_rule ? "}" : "rule, answer-rule");
 	if (in_rule)
 		return config_fail(p,
-				   "unknown setting '%s' in rule %s; expected "
+				   "unknown setting '%s' in %s %s; expected "
 				   "one of %s",
-				   config_quote(p, 0, s), p->rule->name, list);
+				   config_quote(p, 0, s),
+				   config_kind_word(p->rule->kind),
+				   p->rule->name, list);
 	return config_fail(p, "unknown setting '%s'; expected one of %s",
 			   config_quote(p, 0, s), list);
 }
 
 static int check_rule_name(struct parser *p, char **tok, int ntok)
 {
-	const char *name = tok[1];
+	const char *word = tok[0], *name = tok[1];
 	size_t len = strlen(name);
 
 	if (strcmp(name, "{") == 0)
-		return config_fail(p, "rule: missing name before '{'");
+		return config_fail(p, "%s: missing name before '{'", word);
 	if (ntok == 2 && len > 1 && name[len - 1] == '{')
 		return config_fail(p,
-				   "rule: put a space between the name and '{' "
+				   "%s: put a space between the name and '{' "
 				   "in '%s'",
-				   config_quote(p, 0, name));
+				   word, config_quote(p, 0, name));
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
 			return config_fail(p,
-					   "rule: expected a name of letters, "
+					   "%s: expected a name of letters, "
 					   "digits, _ and -, got '%s'",
-					   config_quote(p, 0, name));
+					   word, config_quote(p, 0, name));
 	}
 	if (len > CONFIG_NAME_MAX)
 		return config_fail(p,
-				   "rule: name '%s' is longer than %d "
+				   "%s: name '%s' is longer than %d "
 				   "characters",
-				   config_quote(p, 0, name), CONFIG_NAME_MAX);
+				   word, config_quote(p, 0, name),
+				   CONFIG_NAME_MAX);
 	if (ntok == 2)
-		return config_fail(
-			p, "rule %s: missing '{' at the end of the line", name);
+		return config_fail(p,
+				   "%s %s: missing '{' at the end of the line",
+				   word, name);
 	if (strcmp(tok[2], "{") != 0)
 		return config_fail(p,
-				   "rule %s: expected '{' after the name, got "
+				   "%s %s: expected '{' after the name, got "
 				   "'%s'",
-				   name, config_quote(p, 0, tok[2]));
+				   word, name, config_quote(p, 0, tok[2]));
 	if (ntok > 3)
 		return config_fail(p,
-				   "rule %s: unexpected '%s' after '{'; "
+				   "%s %s: unexpected '%s' after '{'; "
 				   "settings go on lines of their own",
-				   name, config_quote(p, 0, tok[3]));
+				   word, name, config_quote(p, 0, tok[3]));
+	/* one name space for both kinds: counters and logs name rules */
 	for (size_t i = 0; i < p->cfg->nrules; i++) {
 		if (strcmp(p->cfg->rules[i].name, name) == 0)
 			return config_fail(p,
-					   "rule %s: already defined at line "
+					   "%s %s: already defined at line "
 					   "%d",
-					   name, p->cfg->rules[i].line);
+					   word, name, p->cfg->rules[i].line);
 	}
 	if (p->cfg->nrules == CONFIG_RULES_MAX)
-		return config_fail(p, "rule %s: more than %d rules", name,
-				   CONFIG_RULES_MAX);
+		return config_fail(p,
+				   "%s %s: more than %d rules (of both kinds)",
+				   word, name, CONFIG_RULES_MAX);
 	return 0;
 }
 
-static int open_rule(struct parser *p, char **tok, int ntok)
+static int open_rule(struct parser *p, char **tok, int ntok,
+		     enum config_rule_kind kind)
 {
 	struct config *c = p->cfg;
 	struct config_rule *r;
 
 	if (p->rule != NULL)
 		return config_fail(p,
-				   "rule inside rule %s (opened at line %d); "
+				   "%s inside %s %s (opened at line %d); "
 				   "close that one with '}' first",
+				   tok[0], config_kind_word(p->rule->kind),
 				   p->rule->name, p->rule->line);
 	if (ntok == 1)
-		return config_fail(p, "rule: expected 'rule NAME {', got "
-				      "nothing after 'rule'");
+		return config_fail(p,
+				   "%s: expected '%s NAME {', got nothing "
+				   "after '%s'",
+				   tok[0], tok[0], tok[0]);
 	if (check_rule_name(p, tok, ntok) != 0)
 		return -EINVAL;
 	if (c->nrules == p->rules_cap) {
@@ -342,14 +389,39 @@ static int open_rule(struct parser *p, char **tok, int ntok)
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "%s", tok[1]);
 	r->line = p->line;
+	r->kind = kind;
 	r->ipv4_prefix = 32;
 	r->ipv6_prefix = 56;
 	r->action = CONFIG_ACTION_DROP;
+	if (kind == CONFIG_RULE_ANSWER)
+		r->size = CONFIG_SIZE_DEFAULT;
 	for (int i = 0; i < K_COUNT; i++) {
 		if (config_keys[i].in_rule)
 			p->seen[i] = 0;
 	}
 	p->rule = r;
+	return 0;
+}
+
+/*
+ * An answer rule's checks at its '}': a limit of some kind, a slip only
+ * where there is truncation (which then defaults to every time).
+ */
+static int close_answer_rule(struct parser *p, struct config_rule *r)
+{
+	if (r->limit_n == 0 && r->bytes_n == 0)
+		return fail_at(p, r->line,
+			       "answer-rule %s has no limit; add 'bytes "
+			       "64k/10s', 'limit 20/10s' (answers) or both",
+			       r->name);
+	if (r->slip != 0 && r->action != CONFIG_ACTION_TRUNCATE)
+		return fail_at(p, p->seen[K_SLIP],
+			       "slip in answer-rule %s without action "
+			       "truncate: slip N truncates every Nth refused "
+			       "answer and drops the others",
+			       r->name);
+	if (r->action == CONFIG_ACTION_TRUNCATE && r->slip == 0)
+		r->slip = 1;
 	return 0;
 }
 
@@ -366,16 +438,26 @@ static int close_rule(struct parser *p, char **tok, int ntok)
 				   "'}' must stand alone on its line, got '%s' "
 				   "after it",
 				   config_quote(p, 0, tok[1]));
-	if (r->limit_n == 0)
+	if (r->kind == CONFIG_RULE_ANSWER) {
+		if (close_answer_rule(p, r) != 0)
+			return -EINVAL;
+	} else if (r->limit_n == 0) {
 		return fail_at(p, r->line,
 			       "rule %s has no limit; add one such as 'limit "
 			       "2/5s'",
 			       r->name);
-	if (r->nqtypes == 0 && r->nqnames == 0)
+	} else if (r->nqtypes == 0 && r->nqnames == 0) {
 		return fail_at(p, r->line,
 			       "rule %s would match every query; give it a "
 			       "qtype, a qname or both",
 			       r->name);
+	} else if (r->action == CONFIG_ACTION_TRUNCATE) {
+		return fail_at(p, p->seen[K_ACTION],
+			       "action truncate in rule %s: a query rule "
+			       "drops or logs; truncation is for answers "
+			       "(answer-rule)",
+			       r->name);
+	}
 	if (max_line != 0 && r->hold_down == 0)
 		return fail_at(p, max_line,
 			       "hold-down-max without hold-down in rule %s; "
@@ -452,7 +534,9 @@ static int parse_line(struct parser *p, const char *text, size_t n)
 	if (ntok == 0)
 		return 0;
 	if (strcmp(tok[0], "rule") == 0)
-		return open_rule(p, tok, ntok);
+		return open_rule(p, tok, ntok, CONFIG_RULE_QUERY);
+	if (strcmp(tok[0], "answer-rule") == 0)
+		return open_rule(p, tok, ntok, CONFIG_RULE_ANSWER);
 	if (strcmp(tok[0], "}") == 0)
 		return close_rule(p, tok, ntok);
 	for (id = 0; id < K_COUNT; id++) {
@@ -470,7 +554,13 @@ static int parse_line(struct parser *p, const char *text, size_t n)
 	if (!k->in_rule && p->rule != NULL)
 		return config_fail(p,
 				   "%s is a global setting; move it out of "
-				   "rule %s (opened at line %d)",
+				   "%s %s (opened at line %d)",
+				   k->name, config_kind_word(p->rule->kind),
+				   p->rule->name, p->rule->line);
+	if (k->in_rule && !(k->kinds & (1u << p->rule->kind)))
+		return config_fail(p,
+				   "%s is an answer-rule setting; %s is a "
+				   "query rule (opened at line %d)",
 				   k->name, p->rule->name, p->rule->line);
 	if (k->type != KT_PREFIXES && p->seen[id] != 0)
 		return config_fail(p, "%s: already set at line %d", k->name,
@@ -507,6 +597,33 @@ static void set_defaults(struct config *c)
 	c->log_period = NS_S;
 	c->log_truncate = false;
 	c->rules_required = true;
+}
+
+/*
+ * The answer path's queues: by default the one after the query queues;
+ * never one of them (a queue has one reader, which judges one path).
+ */
+static int answer_queues(struct parser *p)
+{
+	struct config *c = p->cfg;
+
+	if (p->seen[K_ANSWER_QUEUE] == 0) {
+		uint16_t q = c->queue_last < 65535 ? c->queue_last + 1
+						   : c->queue_first - 1;
+
+		c->answer_queue_first = q;
+		c->answer_queue_last = q;
+		return 0;
+	}
+	if (c->answer_queue_first <= c->queue_last &&
+	    c->queue_first <= c->answer_queue_last)
+		return fail_at(p, p->seen[K_ANSWER_QUEUE],
+			       "answer-queue %u-%u overlaps queue %u-%u%s; the "
+			       "answer path needs queues of its own",
+			       c->answer_queue_first, c->answer_queue_last,
+			       c->queue_first, c->queue_last,
+			       p->seen[K_QUEUE] == 0 ? " (the default)" : "");
+	return 0;
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len,
@@ -550,9 +667,11 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 	}
 	if (rc == 0 && p.rule != NULL)
 		rc = fail_at(&p, p.rule->line,
-			     "rule %s is never closed: the file ends before "
+			     "%s %s is never closed: the file ends before "
 			     "its '}'",
-			     p.rule->name);
+			     config_kind_word(p.rule->kind), p.rule->name);
+	if (rc == 0)
+		rc = answer_queues(&p);
 	if (rc != 0) {
 		config_free(p.cfg);
 		return NULL;
@@ -561,6 +680,7 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 	p.cfg->line.user = p.seen[K_USER];
 	p.cfg->line.control_socket = p.seen[K_CONTROL_SOCKET];
 	p.cfg->line.prometheus_file = p.seen[K_PROMETHEUS_FILE];
+	p.cfg->line.answer_queue = p.seen[K_ANSWER_QUEUE];
 	return p.cfg;
 }
 
@@ -655,6 +775,31 @@ int config_check_owner(const struct config *cfg, uid_t uid, char *err,
 		cfg->path != NULL ? cfg->path : "(config)",
 		(unsigned)cfg->file_owner, (unsigned)uid);
 	return -EPERM;
+}
+
+size_t config_count_rules(const struct config *cfg, enum config_rule_kind k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->nrules; i++)
+		n += cfg->rules[i].kind == k;
+	return n;
+}
+
+uint32_t config_answer_min_size(const struct config *cfg)
+{
+	uint32_t min = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		const struct config_rule *r = &cfg->rules[i];
+
+		if (r->kind == CONFIG_RULE_ANSWER && (!any || r->size < min)) {
+			min = r->size;
+			any = true;
+		}
+	}
+	return min;
 }
 
 void config_free(struct config *cfg)

@@ -25,13 +25,14 @@
 #define NS_D (24 * NS_H)
 
 enum key_type {
-	KT_QUEUE,
-	KT_UINT, /* an unsigned field of 1, 4 or 8 octets */
-	KT_WORD, /* one of the words of key.words */
+	KT_QUEUE, /* A or A-B: the first at off, the last at off2 (uint16_t) */
+	KT_UINT,  /* an unsigned field of 1, 4 or 8 octets */
+	KT_WORD,  /* one of the words of key.words */
 	KT_USER,
 	KT_PATH,
 	KT_DURATION,
 	KT_RATE,     /* N/T: N at off (uint32_t), T at off2 (uint64_t) */
+	KT_BYTES,    /* B/T as KT_RATE, B with an optional k, M or G */
 	KT_PREFIXES, /* a list of prefixes: the array at off, its count at
 			off2, at most max */
 	KT_QTYPE,
@@ -40,6 +41,7 @@ enum key_type {
 
 enum key_id {
 	K_QUEUE,
+	K_ANSWER_QUEUE,
 	K_QUEUE_MAXLEN,
 	K_QUEUE_RCVBUF,
 	K_TABLE_SIZE,
@@ -68,6 +70,10 @@ enum key_id {
 	K_HOLD_DOWN_MAX,
 	K_TOTAL,
 	K_ACTION,
+	K_SIZE,
+	K_BYTES,
+	K_TOTAL_BYTES,
+	K_SLIP,
 	K_COUNT
 };
 
@@ -77,11 +83,16 @@ struct word {
 	int value;
 };
 
+/* Which blocks a rule setting belongs in. */
+#define KIND_QUERY (1u << CONFIG_RULE_QUERY)
+#define KIND_ANSWER (1u << CONFIG_RULE_ANSWER)
+
 struct key {
 	const char *name;
 	enum key_type type;
-	bool in_rule; /* off is into struct config_rule, else struct config */
-	bool zero;    /* a duration of 0 is allowed: off */
+	bool in_rule;	/* off is into struct config_rule, else struct config */
+	unsigned kinds; /* of a rule setting: KIND_* mask */
+	bool zero;	/* a duration of 0 is allowed: off */
 	size_t off, off2, size;
 	uint64_t min, max; /* for paths and names, max is the length */
 	const struct word *words;
@@ -116,6 +127,9 @@ extern const struct word config_yes_no[];
 extern const struct word config_verdicts[];
 extern const struct word config_actions[];
 
+/* In config.c.  The block keyword of a kind of rule: "rule", "answer-rule" */
+const char *config_kind_word(enum config_rule_kind k);
+
 /*
  * In config.c.  Puts "file:line: " and the message for the current line
  * into the parser's error buffer.  Returns -EINVAL.
@@ -147,6 +161,12 @@ int config_set_value(struct parser *p, const struct key *k, char **arg,
  * hold as they are.
  */
 void config_qname_text(const struct config_qname *q, bool raw, char *buf);
+
+/*
+ * In config_value.c.  A number of octets as the file writes it: "64k",
+ * "10M", "1500" (k, M and G are powers of 1000).
+ */
+void config_bytes_text(uint64_t n, char *buf, size_t buflen);
 
 /*
  * In config_value.c.  A duration with every unit that has a part ("1h20m"),

@@ -90,15 +90,26 @@ static void print_key(const struct config *cfg, const struct key *k,
 	uint32_t n;
 	uint64_t v;
 
+	(void)cfg;
 	switch (k->type) {
-	case KT_QUEUE:
-		if (cfg->queue_first == cfg->queue_last)
-			fprintf(out, "%-*s %u\n", w, k->name, cfg->queue_first);
+	case KT_QUEUE: {
+		uint16_t first, last;
+
+		memcpy(&first, field, sizeof(first));
+		memcpy(&last, (const char *)base + k->off2, sizeof(last));
+		if (first == last)
+			fprintf(out, "%-*s %u\n", w, k->name, first);
 		else
-			fprintf(out, "%-*s %u-%u\n", w, k->name,
-				cfg->queue_first, cfg->queue_last);
+			fprintf(out, "%-*s %u-%u\n", w, k->name, first, last);
 		return;
+	}
 	case KT_UINT:
+		/* a slip belongs to truncation alone */
+		if (k == &config_keys[K_SLIP] &&
+		    r->action != CONFIG_ACTION_TRUNCATE) {
+			fprintf(out, "\t# %s (no truncation)\n", k->name);
+			return;
+		}
 		fprintf(out, "%s%-*s %llu\n", pre, w, k->name,
 			(unsigned long long)get_field_uint(k, field));
 		return;
@@ -124,6 +135,7 @@ static void print_key(const struct config *cfg, const struct key *k,
 		fprintf(out, "%s%-*s %s\n", pre, w, k->name, d);
 		return;
 	case KT_RATE:
+	case KT_BYTES:
 		memcpy(&n, field, sizeof(n));
 		memcpy(&v, (const char *)base + k->off2, sizeof(v));
 		if (n == 0) {
@@ -131,7 +143,12 @@ static void print_key(const struct config *cfg, const struct key *k,
 			return;
 		}
 		config_duration_text(v, d, sizeof(d));
-		fprintf(out, "%s%-*s %u/%s\n", pre, w, k->name, n, d);
+		if (k->type == KT_BYTES) {
+			config_bytes_text(n, a, sizeof(a));
+			fprintf(out, "%s%-*s %s/%s\n", pre, w, k->name, a, d);
+		} else {
+			fprintf(out, "%s%-*s %u/%s\n", pre, w, k->name, n, d);
+		}
 		return;
 	case KT_PREFIXES: {
 		const struct config_prefix *const *list =
@@ -180,11 +197,14 @@ void config_print(const struct config *cfg, FILE *out)
 			print_key(cfg, &config_keys[i], cfg, out);
 	}
 	for (size_t j = 0; j < cfg->nrules; j++) {
-		fprintf(out, "\nrule %s {\n", cfg->rules[j].name);
+		const struct config_rule *r = &cfg->rules[j];
+
+		fprintf(out, "\n%s %s {\n", config_kind_word(r->kind), r->name);
 		for (int i = 0; i < K_COUNT; i++) {
-			if (config_keys[i].in_rule)
-				print_key(cfg, &config_keys[i], &cfg->rules[j],
-					  out);
+			const struct key *k = &config_keys[i];
+
+			if (k->in_rule && (k->kinds & (1u << r->kind)))
+				print_key(cfg, k, r, out);
 		}
 		fprintf(out, "}\n");
 	}
@@ -225,6 +245,8 @@ void config_rule_summary(const struct config_rule *r, char *buf, size_t buflen)
 		return;
 	buf[0] = '\0';
 	add(&t, "%s:", r->name);
+	if (r->kind == CONFIG_RULE_ANSWER)
+		add(&t, " answers of %u+ octets", r->size);
 	if (r->nqtypes > 0)
 		add(&t, " qtype");
 	for (size_t i = 0; i < r->nqtypes; i++) {
@@ -237,17 +259,34 @@ void config_rule_summary(const struct config_rule *r, char *buf, size_t buflen)
 		config_qname_text(&r->qnames[i], false, name);
 		add(&t, " %s", name);
 	}
-	config_duration_text(r->limit_period, d, sizeof(d));
-	add(&t, " limit %u/%s per /%u (IPv4) /%u (IPv6)", r->limit_n, d,
-	    r->ipv4_prefix, r->ipv6_prefix);
+	if (r->bytes_n != 0) {
+		config_bytes_text(r->bytes_n, e, sizeof(e));
+		config_duration_text(r->bytes_period, d, sizeof(d));
+		add(&t, " bytes %s/%s", e, d);
+	}
+	if (r->limit_n != 0) {
+		config_duration_text(r->limit_period, d, sizeof(d));
+		add(&t, " limit %u/%s", r->limit_n, d);
+	}
+	add(&t, " per /%u (IPv4) /%u (IPv6)", r->ipv4_prefix, r->ipv6_prefix);
 	if (r->total_n != 0) {
 		config_duration_text(r->total_period, d, sizeof(d));
 		add(&t, " total %u/%s", r->total_n, d);
+	}
+	if (r->total_bytes_n != 0) {
+		config_bytes_text(r->total_bytes_n, e, sizeof(e));
+		config_duration_text(r->total_bytes_period, d, sizeof(d));
+		add(&t, " total-bytes %s/%s", e, d);
 	}
 	if (r->hold_down != 0) {
 		config_duration_parts(r->hold_down, d, sizeof(d));
 		config_duration_parts(r->hold_down_max, e, sizeof(e));
 		add(&t, " hold-down %s..%s", d, e);
 	}
-	add(&t, " action %s", r->action == CONFIG_ACTION_LOG ? "log" : "drop");
+	add(&t, " action %s",
+	    r->action == CONFIG_ACTION_LOG	  ? "log"
+	    : r->action == CONFIG_ACTION_TRUNCATE ? "truncate"
+						  : "drop");
+	if (r->action == CONFIG_ACTION_TRUNCATE && r->slip > 1)
+		add(&t, " slip %u", r->slip);
 }

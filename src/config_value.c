@@ -170,6 +170,79 @@ static int get_rate(struct parser *p, const char *what, char *s, uint32_t *n,
 	return 0;
 }
 
+static const struct {
+	char suffix;
+	uint64_t mult;
+} byte_units[] = {{'k', 1000}, {'M', 1000000}, {'G', 1000000000}};
+
+#define BYTE_UNITS (sizeof(byte_units) / sizeof(byte_units[0]))
+
+/*
+ * B/T, as in "bytes 64k/10s": B octets 1..CONFIG_BYTES_MAX with an optional
+ * k, M or G (powers of 1000, as link speeds are given), T a period, and
+ * at most one octet a nanosecond (the bucket's unit of time).
+ */
+static int get_bytes_rate(struct parser *p, const char *what, char *s,
+			  uint32_t *n, uint64_t *period)
+{
+	char *slash = strchr(s, '/');
+	char twhat[32];
+	uint64_t v, mult = 1, t;
+	size_t len;
+	int rc;
+
+	if (slash == NULL || strchr(slash + 1, '/') != NULL)
+		return config_fail(p,
+				   "%s: expected B/T such as 64k/10s, got '%s'",
+				   what, config_quote(p, 0, s));
+	*slash = '\0';
+	len = strlen(s);
+	for (size_t i = 0; len > 1 && i < BYTE_UNITS; i++) {
+		if (s[len - 1] == byte_units[i].suffix) {
+			mult = byte_units[i].mult;
+			len--;
+			break;
+		}
+	}
+	rc = parse_digits(s, len, &v);
+	if (rc == -EINVAL)
+		return config_fail(p,
+				   "%s: B must be a decimal number of octets, "
+				   "with k, M or G if you like (64k is 64000), "
+				   "got '%s'",
+				   what, config_quote(p, 0, s));
+	if (rc == -ERANGE || v > CONFIG_BYTES_MAX / mult || v == 0)
+		return config_fail(p, "%s: B must be 1..1G octets, got %s",
+				   what, config_quote(p, 0, s));
+	snprintf(twhat, sizeof(twhat), "%s period", what);
+	rc = get_duration(p, twhat, slash + 1, false, CONFIG_PERIOD_MIN,
+			  CONFIG_PERIOD_MAX, "1ms..24h", &t);
+	if (rc != 0)
+		return rc;
+	if (v * mult > t)
+		return config_fail(p,
+				   "%s: %s octets per %s is more than one a "
+				   "nanosecond; give a longer period",
+				   what, config_quote(p, 0, s),
+				   config_quote(p, 1, slash + 1));
+	*n = (uint32_t)(v * mult);
+	*period = t;
+	return 0;
+}
+
+void config_bytes_text(uint64_t n, char *buf, size_t buflen)
+{
+	for (size_t i = BYTE_UNITS; i-- > 0;) {
+		if (n >= byte_units[i].mult && n % byte_units[i].mult == 0) {
+			snprintf(buf, buflen, "%llu%c",
+				 (unsigned long long)(n / byte_units[i].mult),
+				 byte_units[i].suffix);
+			return;
+		}
+	}
+	snprintf(buf, buflen, "%llu", (unsigned long long)n);
+}
+
 static int set_uint(struct parser *p, const struct key *k, const char *s,
 		    void *field)
 {
@@ -288,11 +361,13 @@ static int set_string(struct parser *p, const struct key *k, const char *s,
 	return 0;
 }
 
-static int set_queue(struct parser *p, char *s)
+/* A queue number or range A-B, for queue and answer-queue. */
+static int set_queue(struct parser *p, const struct key *k, char *s)
 {
 	char *dash = strchr(s, '-');
 	const char *a = s, *b = s;
 	uint64_t first = 0, last = 0;
+	uint16_t f16, l16;
 	int rc_a, rc_b;
 
 	if (dash != NULL) {
@@ -304,34 +379,33 @@ static int set_queue(struct parser *p, char *s)
 	if (rc_a == -EINVAL || rc_b == -EINVAL) {
 		if (dash != NULL)
 			*dash = '-';
-		return config_fail(p, "queue: expected %s, got '%s'",
-				   config_keys[K_QUEUE].expect,
-				   config_quote(p, 0, s));
+		return config_fail(p, "%s: expected %s, got '%s'", k->name,
+				   k->expect, config_quote(p, 0, s));
 	}
 	if (rc_a != 0 || first > 65535)
-		return config_fail(p,
-				   "queue: queue numbers are 0..65535, got %s",
-				   config_quote(p, 0, a));
+		return config_fail(p, "%s: queue numbers are 0..65535, got %s",
+				   k->name, config_quote(p, 0, a));
 	if (rc_b != 0 || last > 65535)
-		return config_fail(p,
-				   "queue: queue numbers are 0..65535, got %s",
-				   config_quote(p, 0, b));
+		return config_fail(p, "%s: queue numbers are 0..65535, got %s",
+				   k->name, config_quote(p, 0, b));
 	if (first > last)
 		return config_fail(
-			p,
-			"queue: range %llu-%llu is reversed; write %llu-%llu",
-			(unsigned long long)first, (unsigned long long)last,
-			(unsigned long long)last, (unsigned long long)first);
+			p, "%s: range %llu-%llu is reversed; write %llu-%llu",
+			k->name, (unsigned long long)first,
+			(unsigned long long)last, (unsigned long long)last,
+			(unsigned long long)first);
 	if (last - first + 1 > CONFIG_QUEUES_MAX)
 		return config_fail(p,
-				   "queue: range %llu-%llu spans %llu queues; "
+				   "%s: range %llu-%llu spans %llu queues; "
 				   "at most %d",
-				   (unsigned long long)first,
+				   k->name, (unsigned long long)first,
 				   (unsigned long long)last,
 				   (unsigned long long)(last - first + 1),
 				   CONFIG_QUEUES_MAX);
-	p->cfg->queue_first = (uint16_t)first;
-	p->cfg->queue_last = (uint16_t)last;
+	f16 = (uint16_t)first;
+	l16 = (uint16_t)last;
+	memcpy((char *)p->cfg + k->off, &f16, sizeof(f16));
+	memcpy((char *)p->cfg + k->off2, &l16, sizeof(l16));
 	return 0;
 }
 
@@ -636,7 +710,7 @@ int config_set_value(struct parser *p, const struct key *k, char **arg,
 
 	switch (k->type) {
 	case KT_QUEUE:
-		return set_queue(p, arg[0]);
+		return set_queue(p, k, arg[0]);
 	case KT_UINT:
 		return set_uint(p, k, arg[0], field);
 	case KT_WORD:
@@ -650,6 +724,9 @@ int config_set_value(struct parser *p, const struct key *k, char **arg,
 	case KT_RATE:
 		return get_rate(p, k->name, arg[0], field,
 				(void *)(base + k->off2));
+	case KT_BYTES:
+		return get_bytes_rate(p, k->name, arg[0], field,
+				      (void *)(base + k->off2));
 	case KT_PREFIXES:
 		return set_prefixes(p, k, arg, narg);
 	case KT_QTYPE:

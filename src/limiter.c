@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "limiter.h"
@@ -66,8 +67,8 @@ struct stripe {
 static_assert(sizeof(struct stripe) == 64, "a stripe is one cache line");
 
 struct limiter {
-	struct bucket *buckets;
-	size_t nbuckets;
+	struct bucket *buckets; /* mapped: bytes long */
+	size_t nbuckets, bytes;
 	struct stripe *stripes; /* NULL when not shared */
 	uint64_t hash_key[2];
 };
@@ -87,7 +88,7 @@ void tbucket_init(struct tbucket *tb, uint32_t n, uint64_t period)
 	atomic_init(&tb->tat, 0);
 }
 
-bool tbucket_take(struct tbucket *tb, uint64_t now)
+bool tbucket_take_n(struct tbucket *tb, uint64_t now, uint64_t cost)
 {
 	uint64_t old = atomic_load_explicit(&tb->tat, memory_order_relaxed);
 	uint64_t t;
@@ -99,7 +100,7 @@ bool tbucket_take(struct tbucket *tb, uint64_t now)
 		if (t - now > tb->rate.tau)
 			return false;
 	} while (!atomic_compare_exchange_weak_explicit(
-		&tb->tat, &old, t + tb->rate.interval, memory_order_relaxed,
+		&tb->tat, &old, t + cost, memory_order_relaxed,
 		memory_order_relaxed));
 	return true;
 }
@@ -295,9 +296,20 @@ struct limiter *limiter_new(size_t capacity, bool shared)
 	if (!l)
 		return NULL;
 	l->nbuckets = (capacity + BUCKET_SLOTS - 1) / BUCKET_SLOTS;
-	l->buckets = aligned_alloc(64, l->nbuckets * sizeof(struct bucket));
-	if (!l->buckets)
+	/*
+	 * A mapping of its own, left out of fork(): the daemon forks to run
+	 * iptables-restore and iptables-save (start, reload), and a shared
+	 * copy-on-write table would fault on the next write to each page
+	 * (8000 faults, ~20 us each, in the first flood after a reload).
+	 */
+	l->bytes = l->nbuckets * sizeof(struct bucket);
+	l->buckets = mmap(NULL, l->bytes, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (l->buckets == MAP_FAILED) {
+		l->buckets = NULL;
 		goto fail;
+	}
+	(void)madvise(l->buckets, l->bytes, MADV_DONTFORK);
 	/* Writing every page now (rather than calloc's untouched zero pages)
 	 * means the table's memory is resident from the start: RSS does not
 	 * grow under a flood, and a machine short of memory fails here. */
@@ -324,7 +336,8 @@ void limiter_free(struct limiter *l)
 {
 	if (!l)
 		return;
-	free(l->buckets);
+	if (l->buckets)
+		munmap(l->buckets, l->bytes);
 	free(l->stripes);
 	explicit_bzero(l->hash_key, sizeof(l->hash_key));
 	free(l);
@@ -512,11 +525,10 @@ static void slot_over(struct slot *s, const struct limiter_rule *r,
 	event_fill(&ev[(*nev)++], LIMITER_EV_HELD, s, d);
 }
 
-enum limiter_verdict limiter_check(struct limiter *l,
-				   const struct limiter_rule *r, int family,
-				   uint64_t key, uint64_t now,
-				   struct limiter_counters *c,
-				   struct limiter_event ev[2], int *nev)
+enum limiter_verdict
+limiter_charge(struct limiter *l, const struct limiter_rule *r, int family,
+	       uint64_t key, uint64_t now, struct limiter_cost *cost,
+	       struct limiter_counters *c, struct limiter_event ev[2], int *nev)
 {
 	const uint8_t fam = (uint8_t)family;
 	enum limiter_verdict v;
@@ -564,10 +576,13 @@ enum limiter_verdict limiter_check(struct limiter *l,
 	if (t - now <= r->rate.tau) {
 		/* The total comes after the source's own bucket, and a
 		 * refusal leaves the source its token. */
-		if (r->total && !tbucket_take(r->total, now)) {
+		if (r->total &&
+		    !tbucket_take_n(r->total, now,
+				    cost ? cost->total
+					 : r->total->rate.interval)) {
 			v = LIMITER_TOTAL;
 		} else {
-			s->tat = t + r->rate.interval;
+			s->tat = t + (cost ? cost->source : r->rate.interval);
 			v = LIMITER_PASS;
 		}
 	} else {
@@ -575,6 +590,9 @@ enum limiter_verdict limiter_check(struct limiter *l,
 		v = LIMITER_OVER;
 	}
 out:
+	if (cost)
+		cost->drops =
+			v == LIMITER_PASS || v == LIMITER_TOTAL ? 0 : s->drops;
 	unlock_two(l, b1, b2);
 	return v;
 }

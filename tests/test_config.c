@@ -144,7 +144,7 @@ static void test_keys_errors(void **state)
 	(void)state;
 	expect_err("\n\nfoo 1\n",
 		   "t.conf:3: unknown setting 'foo'; expected "
-		   "one of queue, "
+		   "one of queue, answer-queue, "
 		   "queue-maxlen, queue-rcvbuf, table-size, "
 		   "fail-open, user, "
 		   "control-socket, "
@@ -153,7 +153,7 @@ static void test_keys_errors(void **state)
 		   "syslog-facility, malformed, fragments, "
 		   "log-limit, "
 		   "log-truncate, prometheus-file, allow, serve, "
-		   "manage-rules, rules-required, rule");
+		   "manage-rules, rules-required, rule, answer-rule");
 	expect_err("rule r {\nfoo 1\n}\n", "t.conf:2: unknown setting 'foo' in "
 					   "rule r; expected one of "
 					   "qtype, qname, limit, ipv4-prefix, "
@@ -195,17 +195,19 @@ static void test_keys_errors(void **state)
 		char *tok = repeat('k', 60), *text;
 
 		assert_true(asprintf(&text, "%s 1\n", tok) > 0);
-		expect_err(text, "t.conf:1: unknown setting "
-				 "'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
-				 "kkkk"
-				 "...'; expected one of queue, queue-maxlen, "
-				 "queue-rcvbuf, table-size, fail-open, user, "
-				 "control-socket, "
-				 "stats-interval, report-interval, report-top, "
-				 "syslog-facility, malformed, fragments, "
-				 "log-limit, log-truncate, prometheus-file, "
-				 "allow, serve, manage-rules, "
-				 "rules-required, rule");
+		expect_err(
+			text,
+			"t.conf:1: unknown setting "
+			"'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+			"kkkk"
+			"...'; expected one of queue, answer-queue, queue-maxlen, "
+			"queue-rcvbuf, table-size, fail-open, user, "
+			"control-socket, "
+			"stats-interval, report-interval, report-top, "
+			"syslog-facility, malformed, fragments, "
+			"log-limit, log-truncate, prometheus-file, "
+			"allow, serve, manage-rules, "
+			"rules-required, rule, answer-rule");
 		free(text);
 		free(tok);
 	}
@@ -306,7 +308,8 @@ static void test_rule_errors(void **state)
 		config_free(c);
 	}
 	assert_true(asprintf(&text, "%srule r64 {\n", big) > 0);
-	expect_err(text, "t.conf:257: rule r64: more than 64 rules");
+	expect_err(text, "t.conf:257: rule r64: more than 64 rules (of both "
+			 "kinds)");
 	free(text);
 	free(big);
 }
@@ -354,6 +357,7 @@ static void test_print_text(void **state)
 	assert_string_equal(t, "# dnsrl: effective configuration, defaults "
 			       "included\n"
 			       "queue           0-3\n"
+			       "answer-queue    4\n"
 			       "queue-maxlen    4096\n"
 			       "queue-rcvbuf    0\n"
 			       "table-size      1048576\n"
@@ -387,6 +391,160 @@ static void test_print_text(void **state)
 			       "}\n");
 	free(t);
 	config_free(c);
+}
+
+/*
+ * Answer rules: their settings and defaults, what only they take, the
+ * byte budgets' syntax and bounds, the answer queues, and the file
+ * written back.
+ */
+static void test_answer_rules(void **state)
+{
+	struct config *c;
+	char buf[256];
+	char *t;
+
+	(void)state;
+	c = parse_ok("queue 2-3\nanswer-rule big {\nbytes 64k/10s\n}\n"
+		     "answer-rule dnskey {\nqtype DNSKEY RRSIG\nqname "
+		     "example.net\nsize 1200\nlimit 20/10s\nbytes 1500/1s\n"
+		     "total 1000/1s\ntotal-bytes 10M/1s\nipv4-prefix 24\n"
+		     "ipv6-prefix 48\nhold-down 1m\naction truncate\nslip 2\n"
+		     "}\n"
+		     "answer-rule t1 {\nlimit 5/1s\naction truncate\n}\n"
+		     "answer-rule shadow {\nbytes 1G/1s\naction log\n}\n");
+	assert_int_equal(c->nrules, 4);
+	assert_int_equal(config_count_rules(c, CONFIG_RULE_ANSWER), 4);
+	assert_int_equal(config_count_rules(c, CONFIG_RULE_QUERY), 0);
+	assert_int_equal(c->rules[0].kind, CONFIG_RULE_ANSWER);
+	assert_int_equal(c->rules[0].size, CONFIG_SIZE_DEFAULT);
+	assert_int_equal(c->rules[0].bytes_n, 64000);
+	assert_int_equal(c->rules[0].bytes_period, 10 * UINT64_C(1000000000));
+	assert_int_equal(c->rules[0].limit_n, 0);
+	assert_int_equal(c->rules[0].action, CONFIG_ACTION_DROP);
+	assert_int_equal(c->rules[0].slip, 0);
+	assert_int_equal(c->rules[1].size, 1200);
+	assert_int_equal(c->rules[1].total_bytes_n, 10000000);
+	assert_int_equal(c->rules[1].slip, 2);
+	/* truncation without slip truncates every refused answer */
+	assert_int_equal(c->rules[2].action, CONFIG_ACTION_TRUNCATE);
+	assert_int_equal(c->rules[2].slip, 1);
+	assert_int_equal(c->rules[3].bytes_n, 1000000000);
+	/* the answer queue follows the query queues */
+	assert_int_equal(c->answer_queue_first, 4);
+	assert_int_equal(c->answer_queue_last, 4);
+	assert_int_equal(config_answer_min_size(c), CONFIG_SIZE_DEFAULT);
+	assert_round_trip(c);
+	config_rule_summary(&c->rules[1], buf, sizeof(buf));
+	assert_string_equal(buf, "dnskey: answers of 1200+ octets qtype "
+				 "DNSKEY RRSIG qname example.net bytes 1500/1s "
+				 "limit 20/10s per /24 (IPv4) /48 (IPv6) total "
+				 "1000/1s total-bytes 10M/1s hold-down 1m..8m "
+				 "action truncate slip 2");
+	t = print_text(c);
+	assert_non_null(strstr(t, "\nanswer-rule big {\n"
+				  "\t# qtype (every type)\n"
+				  "\t# qname (every name)\n"
+				  "\t# limit (none)\n"));
+	assert_non_null(strstr(t, "\tsize          512\n"
+				  "\tbytes         64k/10s\n"
+				  "\t# total-bytes (none)\n"
+				  "\t# slip (no truncation)\n}\n"));
+	free(t);
+	config_free(c);
+
+	c = parse_ok("queue 65530-65535\nanswer-rule a {\nsize 0\n"
+		     "bytes 1/1ms\n}\nanswer-rule b {\nsize 65535\n"
+		     "limit 1/1s\n}\n");
+	assert_int_equal(c->answer_queue_first, 65529);
+	assert_int_equal(config_answer_min_size(c), 0);
+	assert_round_trip(c);
+	config_free(c);
+	c = parse_ok("answer-queue 10-11\nrule q {\nqtype ANY\nlimit 1/1s\n}"
+		     "\nanswer-rule a {\nsize 900\nbytes 1000000/1ms\n}\n");
+	assert_int_equal(c->answer_queue_first, 10);
+	assert_int_equal(c->answer_queue_last, 11);
+	assert_int_equal(config_answer_min_size(c), 900);
+	assert_int_equal(config_count_rules(c, CONFIG_RULE_QUERY), 1);
+	assert_round_trip(c);
+	config_free(c);
+
+	expect_err("answer-rule a {\nsize 1000\n}\n",
+		   "t.conf:1: answer-rule a has no limit; add 'bytes 64k/10s', "
+		   "'limit 20/10s' (answers) or both");
+	expect_err("answer-rule a {\nbytes 1k/1s\nslip 2\n}\n",
+		   "t.conf:3: slip in answer-rule a without action truncate: "
+		   "slip N truncates every Nth refused answer and drops the "
+		   "others");
+	expect_err("rule q {\nqtype ANY\nlimit 1/1s\nsize 100\n}\n",
+		   "t.conf:4: size is an answer-rule setting; q is a query "
+		   "rule (opened at line 1)");
+	expect_err("rule q {\nqtype ANY\nlimit 1/1s\naction truncate\n}\n",
+		   "t.conf:4: action truncate in rule q: a query rule drops or "
+		   "logs; truncation is for answers (answer-rule)");
+	expect_err("answer-rule a {\nbytes 1k/1s\nfoo 1\n}\n",
+		   "t.conf:3: unknown setting 'foo' in answer-rule a; "
+		   "expected one of qtype, qname, limit, ipv4-prefix, "
+		   "ipv6-prefix, hold-down, hold-down-max, total, action, "
+		   "size, bytes, total-bytes, slip, }");
+	expect_err("answer-rule a {\nrule b {\n",
+		   "t.conf:2: rule inside answer-rule a (opened at line 1); "
+		   "close that one with '}' first");
+	expect_err("answer-rule\n", "t.conf:1: answer-rule: expected "
+				    "'answer-rule NAME {', got nothing after "
+				    "'answer-rule'");
+	expect_err("rule a {\nqtype A\nlimit 1/1s\n}\nanswer-rule a {\n",
+		   "t.conf:5: answer-rule a: already defined at line 1");
+	expect_err("answer-rule a {\nbytes 1k/1s\n",
+		   "t.conf:1: answer-rule a is never closed: the file ends "
+		   "before its '}'");
+	expect_err("answer-rule a {\nbytes 1k/1s\nqueue 1\n}\n",
+		   "t.conf:3: queue is a global setting; move it out of "
+		   "answer-rule a (opened at line 1)");
+	/* byte budgets */
+	expect_err("answer-rule a {\nbytes 64k\n}\n",
+		   "t.conf:2: bytes: expected B/T such as 64k/10s, got '64k'");
+	expect_err(
+		"answer-rule a {\nbytes 64K/1s\n}\n",
+		"t.conf:2: bytes: B must be a decimal number of octets, with "
+		"k, M or G if you like (64k is 64000), got '64K'");
+	expect_err(
+		"answer-rule a {\nbytes 5Mk/1s\n}\n",
+		"t.conf:2: bytes: B must be a decimal number of octets, with "
+		"k, M or G if you like (64k is 64000), got '5Mk'");
+	expect_err(
+		"answer-rule a {\nbytes k/1s\n}\n",
+		"t.conf:2: bytes: B must be a decimal number of octets, with "
+		"k, M or G if you like (64k is 64000), got 'k'");
+	expect_err("answer-rule a {\nbytes 0/1s\n}\n",
+		   "t.conf:2: bytes: B must be 1..1G octets, got 0");
+	expect_err("answer-rule a {\nbytes 2G/10s\n}\n",
+		   "t.conf:2: bytes: B must be 1..1G octets, got 2G");
+	expect_err("answer-rule a {\nbytes 1000000001/10s\n}\n",
+		   "t.conf:2: bytes: B must be 1..1G octets, got 1000000001");
+	expect_err("answer-rule a {\nbytes 1000001/1ms\n}\n",
+		   "t.conf:2: bytes: 1000001 octets per 1ms is more than one a "
+		   "nanosecond; give a longer period");
+	expect_err(
+		"answer-rule a {\nbytes 1k/1\n}\n",
+		"t.conf:2: bytes period: '1' needs a unit: ms, s, m, h or d");
+	expect_err("answer-rule a {\nbytes 1k/1s\nsize 65536\n}\n",
+		   "t.conf:3: size: expected 0..65535 (octets of the IP "
+		   "datagram), got 65536");
+	expect_err("answer-rule a {\nbytes 1k/1s\nslip 0\n}\n",
+		   "t.conf:3: slip: expected 1..100, got 0");
+	/* queues */
+	expect_err("queue 0-3\nanswer-queue 3\n",
+		   "t.conf:2: answer-queue 3-3 overlaps queue 0-3; the answer "
+		   "path needs queues of its own");
+	expect_err("answer-queue 0\n",
+		   "t.conf:1: answer-queue 0-0 overlaps queue 0-0 (the "
+		   "default); the answer path needs queues of its own");
+	expect_err("answer-queue 1-17\n", "t.conf:1: answer-queue: range "
+					  "1-17 spans 17 queues; at most 16");
+	expect_err("answer-queue x\n",
+		   "t.conf:1: answer-queue: expected a queue number 0..65535 "
+		   "or a range A-B such as 4-5, got 'x'");
 }
 
 static void test_summary(void **state)
@@ -478,17 +636,18 @@ static void test_load(void **state)
 	fprintf(f, "queue 9\nrule r {\nqtype A\nlimit 1/1s\n}\nfoo\n");
 	fclose(f);
 	assert_null(config_load(path, err, sizeof(err)));
-	assert_true(asprintf(&msg,
-			     "%s:6: unknown setting 'foo'; expected one "
-			     "of queue, queue-maxlen, queue-rcvbuf, "
-			     "table-size, "
-			     "fail-open, user, control-socket, "
-			     "stats-interval, report-interval, "
-			     "report-top, syslog-facility, malformed, "
-			     "fragments, log-limit, log-truncate, "
-			     "prometheus-file, allow, serve, manage-rules, "
-			     "rules-required, rule",
-			     path) > 0);
+	assert_true(
+		asprintf(&msg,
+			 "%s:6: unknown setting 'foo'; expected one "
+			 "of queue, answer-queue, queue-maxlen, queue-rcvbuf, "
+			 "table-size, "
+			 "fail-open, user, control-socket, "
+			 "stats-interval, report-interval, "
+			 "report-top, syslog-facility, malformed, "
+			 "fragments, log-limit, log-truncate, "
+			 "prometheus-file, allow, serve, manage-rules, "
+			 "rules-required, rule, answer-rule",
+			 path) > 0);
 	assert_string_equal(err, msg);
 	free(msg);
 
@@ -668,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_rule_errors),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_print_text),
+		cmocka_unit_test(test_answer_rules),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_duration_text),
 		cmocka_unit_test(test_load),

@@ -130,8 +130,9 @@ static int u16_cmp(const void *a, const void *b)
 }
 
 /*
- * The union of the rules' qtypes; -ENOTSUP with the reason when a rule
- * names none (it matches every qtype).
+ * The union of the query rules' qtypes (answer rules judge answers, which
+ * never pass here); -ENOTSUP with the reason when a rule names none (it
+ * matches every qtype).
  */
 static int collect(const struct config *cfg, struct pf_qtypes *q, char *why,
 		   size_t whylen)
@@ -142,6 +143,8 @@ static int collect(const struct config *cfg, struct pf_qtypes *q, char *why,
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		const struct config_rule *r = &cfg->rules[i];
 
+		if (r->kind != CONFIG_RULE_QUERY)
+			continue;
 		if (r->nqtypes == 0) {
 			if (whylen > 0)
 				snprintf(why, whylen,

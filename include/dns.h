@@ -58,6 +58,15 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len,
 			  struct dns_question *q);
 
 /*
+ * The same walk for a message leaving the resolver: DNS_RESPONSE with *q
+ * filled for an answer to a standard query with one question; DNS_QUERY
+ * when it is no answer (QR=0: a query sent from port 53); else the reason
+ * the question cannot be read, as dns_parse says it.
+ */
+enum dns_status dns_parse_answer(const uint8_t *msg, size_t len,
+				 struct dns_question *q);
+
+/*
  * The query name of a parsed question in wire format, folded to lower
  * case: copied from the message on the first call.
  */

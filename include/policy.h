@@ -22,6 +22,14 @@
 enum policy_verdict {
 	POLICY_ACCEPT,
 	POLICY_DROP,
+	POLICY_REPLACE, /* answers: send the packet written to policy_out */
+};
+
+/* Where an answer's replacement is written. */
+struct policy_out {
+	uint8_t *buf;
+	size_t room;
+	size_t len; /* set with POLICY_REPLACE */
 };
 
 /* What a worker lends to policy_decide. */
@@ -62,6 +70,25 @@ void policy_free(struct policy *p);
 enum policy_verdict policy_decide(const struct policy *p,
 				  struct policy_ctx *ctx, const uint8_t *pkt,
 				  size_t len, uint64_t now);
+
+/*
+ * Decides the verdict of an answer leaving the resolver, the IP datagram
+ * pkt[0..len) at time now: the answer rules, by destination and octets.
+ * POLICY_REPLACE when an over-limit answer of a truncate rule was
+ * rewritten into out->buf (out->len octets, at most out->room; see
+ * truncate.h); an answer that cannot be rewritten is dropped.  UDP from
+ * port 53 that is no answer (QR=0) is accepted; what cannot be walked to
+ * its UDP payload gets the malformed (fragments) setting; an answer whose
+ * question cannot be read is judged by the rules that name no qtype or
+ * qname.  Never fails.
+ */
+enum policy_verdict policy_decide_answer(const struct policy *p,
+					 struct policy_ctx *ctx,
+					 const uint8_t *pkt, size_t len,
+					 uint64_t now, struct policy_out *out);
+
+/* The number of answer rules. */
+size_t policy_nanswer_rules(const struct policy *p);
 
 /* Sets keep[id] for every rule id p uses, clears the others. */
 void policy_rule_ids(const struct policy *p, bool keep[LIMITER_RULE_IDS]);

@@ -9,6 +9,7 @@
 #define DNSRL_STATS_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,11 @@ enum stats_counter {
 	STATS_SEND_FAIL, /* verdict batches the kernel did not take */
 	STATS_BATCHES,	 /* receive batches */
 	STATS_CUT,	 /* packets the kernel copied in part (NFQA_CAP_LEN) */
+	/* the answer path */
+	STATS_REPLACED,	    /* verdicts that carried a new packet */
+	STATS_ANSWERS,	    /* answers judged (UDP from port 53, QR=1) */
+	STATS_NOT_ANSWER,   /* UDP from port 53 with QR=0: accepted */
+	STATS_ANSWER_BYTES, /* octets of the judged answers (IP datagrams) */
 	STATS_NCOUNTERS
 };
 
@@ -41,6 +47,14 @@ enum stats_rule_counter {
 	STATS_R_WOULD_DROP, /* ... over the limit of a log rule */
 	STATS_R_HELD,  /* ... refused in hold-down (a part of the two above) */
 	STATS_R_TOTAL, /* ... refused by the rule's total cap (likewise) */
+	/* answer rules */
+	STATS_R_BYTES,	       /* octets of the answers it matched */
+	STATS_R_BYTES_REFUSED, /* ... that did not leave: a dropped answer's
+				  length, a truncated one's less what went */
+	STATS_R_TRUNCATED,     /* refused answers replaced by a TC=1 one */
+	STATS_R_TRUNC_FAILED,  /* ... that could not be, dropped instead
+				  (a part of dropped) */
+	STATS_R_BYTES_WOULD,   /* octets a log rule would have refused */
 	STATS_R_NCOUNTERS
 };
 
@@ -81,10 +95,18 @@ void stats_collect(struct stats_box *b, struct stats *sum);
 int stats_format_daemon(const struct stats *s, char *buf, size_t buflen);
 
 /*
- * Formats one rule's counters: "matched=... accepted=... dropped=...
- * would-drop=... held-down=... total-refused=...".
+ * Formats the answer path's line: "packets=... verdicts=... accepted=...
+ * dropped=... replaced=... answers=... bytes=... not-answers=... ...".
  */
-int stats_format_rule(const struct stats *s, unsigned id, char *buf,
-		      size_t buflen);
+int stats_format_answers(const struct stats *s, char *buf, size_t buflen);
+
+/*
+ * Formats one rule's counters: "matched=... accepted=... dropped=...
+ * would-drop=... held-down=... total-refused=...", and for an answer rule
+ * " bytes=... bytes-refused=... truncated=... truncate-failed=...
+ * would-refuse-bytes=...".
+ */
+int stats_format_rule(const struct stats *s, unsigned id, bool answer,
+		      char *buf, size_t buflen);
 
 #endif

@@ -173,6 +173,23 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len,
 	return parse_question(msg, len, q);
 }
 
+enum dns_status dns_parse_answer(const uint8_t *msg, size_t len,
+				 struct dns_question *q)
+{
+	enum dns_status st;
+
+	if (len < WIRE_DNS_HDR)
+		return DNS_SHORT;
+	if (!LDNS_QR_WIRE(msg))
+		return DNS_QUERY;
+	if (LDNS_OPCODE_WIRE(msg) != LDNS_PACKET_QUERY)
+		return DNS_OPCODE;
+	if (LDNS_QDCOUNT(msg) != 1)
+		return DNS_QDCOUNT;
+	st = parse_question(msg, len, q);
+	return st == DNS_QUERY ? DNS_RESPONSE : st;
+}
+
 /* Copies a checked name that ends in a pointer, folding it. */
 static void copy_compressed(uint8_t *dst, const uint8_t *msg,
 			    const uint8_t *name)

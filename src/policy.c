@@ -8,6 +8,7 @@
 
 #include "dns.h"
 #include "packet.h"
+#include "truncate.h"
 #include "wire.h"
 
 /* An allow-list entry as an inclusive range of addresses. */
@@ -24,16 +25,30 @@ struct range6 {
 	struct addr6 lo, hi;
 };
 
+/*
+ * An answer's cost in ns of its bucket's time: an octet costs byte_ns, an
+ * answer at least answer_ns.  With both a byte budget and an answer count
+ * the costlier binds: every answer is charged against both at once.
+ */
+struct answer_cost {
+	uint64_t byte_ns;   /* 0: no byte budget */
+	uint64_t answer_ns; /* 0: no answer count */
+};
+
 struct prule {
 	struct limiter_rule lim;
 	const struct config_rule *cfg; /* in policy->cfgrules */
 	struct tbucket total;
+	struct answer_cost cost, total_cost; /* answer rules */
 };
 
 struct policy {
 	struct config_rule *cfgrules;
-	struct prule *rules;
+	struct prule *rules; /* every rule, in the file's order */
 	size_t nrules;
+	/* the rules of each path, in order: indexes into rules */
+	const struct prule **query, **answer;
+	size_t nquery, nanswer;
 	struct range4 *allow4;
 	size_t nallow4;
 	struct range6 *allow6;
@@ -203,21 +218,24 @@ static bool allowed6(const struct policy *p, const struct addr6 *a)
 	return lo > 0 && addr6_cmp(a, &p->allow6[lo - 1].hi) <= 0;
 }
 
-static bool source_allowed(const struct policy *p, const struct packet *pk)
+/* Whether addr (of the packet's family) is on the allow-list. */
+static bool addr_allowed(const struct policy *p, int family,
+			 const uint8_t *addr)
 {
-	if (pk->family == AF_INET)
-		return p->nallow4 > 0 && allowed4(p, load32(pk->src));
+	if (family == AF_INET)
+		return p->nallow4 > 0 && allowed4(p, load32(addr));
 	if (p->nallow6 == 0)
 		return false;
-	struct addr6 a = {load64(pk->src), load64(pk->src + 8)};
+	struct addr6 a = {load64(addr), load64(addr + 8)};
 	return allowed6(p, &a);
 }
 
 static bool same_buckets(const struct config_rule *a,
 			 const struct config_rule *b)
 {
-	return strcmp(a->name, b->name) == 0 && a->limit_n == b->limit_n &&
-	       a->limit_period == b->limit_period &&
+	return strcmp(a->name, b->name) == 0 && a->kind == b->kind &&
+	       a->limit_n == b->limit_n && a->limit_period == b->limit_period &&
+	       a->bytes_n == b->bytes_n && a->bytes_period == b->bytes_period &&
 	       a->ipv4_prefix == b->ipv4_prefix &&
 	       a->ipv6_prefix == b->ipv6_prefix &&
 	       a->hold_down == b->hold_down &&
@@ -242,7 +260,11 @@ static int assign_id(struct policy *p, size_t i, const struct policy *prev,
 				used[r->lim.id] = true;
 				if (o->cfg->total_n == r->cfg->total_n &&
 				    o->cfg->total_period ==
-					    r->cfg->total_period)
+					    r->cfg->total_period &&
+				    o->cfg->total_bytes_n ==
+					    r->cfg->total_bytes_n &&
+				    o->cfg->total_bytes_period ==
+					    r->cfg->total_bytes_period)
 					atomic_store(
 						&r->total.tat,
 						atomic_load(&o->total.tat));
@@ -261,15 +283,78 @@ static int assign_id(struct policy *p, size_t i, const struct policy *prev,
 	return -ENOSPC;
 }
 
+/*
+ * The bucket arithmetic of an answer rule (or its total): bytes B per Tb
+ * and answers N per Ta, either may be absent.  The burst is the smaller
+ * of the two bursts in time, the period the longer (an episode ends after
+ * a whole period without refusals).
+ */
+static void answer_rate(uint32_t bytes, uint64_t bytes_period, uint32_t answers,
+			uint64_t answers_period, struct limiter_rate *r,
+			struct answer_cost *c)
+{
+	struct limiter_rate b = {0}, a = {0};
+
+	c->byte_ns = 0;
+	c->answer_ns = 0;
+	if (bytes > 0) {
+		limiter_rate_init(&b, bytes, bytes_period);
+		c->byte_ns = b.interval;
+		*r = b;
+	}
+	if (answers > 0) {
+		limiter_rate_init(&a, answers, answers_period);
+		c->answer_ns = a.interval;
+		*r = a;
+	}
+	if (bytes > 0 && answers > 0) {
+		r->interval = b.interval;
+		r->tau = b.tau < a.tau ? b.tau : a.tau;
+		r->period = b.period > a.period ? b.period : a.period;
+	}
+}
+
+static uint64_t answer_ns(const struct answer_cost *c, size_t len)
+{
+	uint64_t ns = c->byte_ns * len;
+
+	return ns > c->answer_ns ? ns : c->answer_ns;
+}
+
+static void build_limits(struct prule *r)
+{
+	const struct config_rule *c = r->cfg;
+
+	if (c->kind == CONFIG_RULE_QUERY) {
+		limiter_rate_init(&r->lim.rate, c->limit_n, c->limit_period);
+		if (c->total_n > 0) {
+			tbucket_init(&r->total, c->total_n, c->total_period);
+			r->lim.total = &r->total;
+		}
+		return;
+	}
+	answer_rate(c->bytes_n, c->bytes_period, c->limit_n, c->limit_period,
+		    &r->lim.rate, &r->cost);
+	if (c->total_n > 0 || c->total_bytes_n > 0) {
+		answer_rate(c->total_bytes_n, c->total_bytes_period, c->total_n,
+			    c->total_period, &r->total.rate, &r->total_cost);
+		atomic_init(&r->total.tat, 0);
+		r->lim.total = &r->total;
+	}
+}
+
 static int build_rules(struct policy *p, const struct config *cfg,
 		       const struct policy *prev, const bool *busy)
 {
 	bool used[LIMITER_RULE_IDS] = {false};
+	size_t n = cfg->nrules ? cfg->nrules : 1;
 
-	p->cfgrules =
-		calloc(cfg->nrules ? cfg->nrules : 1, sizeof(*p->cfgrules));
-	p->rules = calloc(cfg->nrules ? cfg->nrules : 1, sizeof(*p->rules));
-	if (p->cfgrules == NULL || p->rules == NULL)
+	p->cfgrules = calloc(n, sizeof(*p->cfgrules));
+	p->rules = calloc(n, sizeof(*p->rules));
+	p->query = calloc(n, sizeof(*p->query));
+	p->answer = calloc(n, sizeof(*p->answer));
+	if (p->cfgrules == NULL || p->rules == NULL || p->query == NULL ||
+	    p->answer == NULL)
 		return -ENOMEM;
 	if (cfg->nrules > 0)
 		memcpy(p->cfgrules, cfg->rules,
@@ -282,17 +367,18 @@ static int build_rules(struct policy *p, const struct config *cfg,
 		int rc;
 
 		r->cfg = c;
-		limiter_rate_init(&r->lim.rate, c->limit_n, c->limit_period);
+		build_limits(r);
 		r->lim.hold = c->hold_down;
 		r->lim.hold_max = c->hold_down_max;
-		if (c->total_n > 0) {
-			tbucket_init(&r->total, c->total_n, c->total_period);
-			r->lim.total = &r->total;
-		}
 		rc = assign_id(p, i, prev, busy, used);
 		if (rc < 0)
 			return rc;
 		p->by_id[r->lim.id] = r;
+		if (c->kind == CONFIG_RULE_ANSWER) {
+			p->answer[p->nanswer++] = r;
+			continue;
+		}
+		p->query[p->nquery++] = r;
 		if (c->nqtypes == 0)
 			memset(p->candidate, 0xff, sizeof(p->candidate));
 		for (size_t t = 0; t < c->nqtypes; t++)
@@ -329,6 +415,8 @@ void policy_free(struct policy *p)
 		return;
 	free(p->cfgrules);
 	free(p->rules);
+	free(p->query);
+	free(p->answer);
 	free(p->allow4);
 	free(p->allow6);
 	free(p);
@@ -361,8 +449,8 @@ static enum policy_verdict walk_rules(const struct policy *p,
 {
 	int family = pk->family == AF_INET ? 4 : 6;
 
-	for (size_t i = 0; i < p->nrules; i++) {
-		const struct prule *r = &p->rules[i];
+	for (size_t i = 0; i < p->nquery; i++) {
+		const struct prule *r = p->query[i];
 		const struct config_rule *c = r->cfg;
 		uint64_t *n = ctx->stats->rule[r->lim.id];
 		struct limiter_event ev[2];
@@ -440,11 +528,156 @@ enum policy_verdict policy_decide(const struct policy *p,
 		return POLICY_ACCEPT;
 	if (!(p->candidate[q.qtype / 64] & (uint64_t)1 << (q.qtype % 64)))
 		return POLICY_ACCEPT;
-	if (source_allowed(p, &pk)) {
+	if (addr_allowed(p, pk.family, pk.src)) {
 		s->c[STATS_ALLOWED]++;
 		return POLICY_ACCEPT;
 	}
 	return walk_rules(p, ctx, &pk, &q, now);
+}
+
+/*
+ * Whether an answer rule applies to an answer of len octets whose question
+ * is q (NULL when it could not be read: only rules that name neither a
+ * type nor a name apply then).
+ */
+static bool answer_matches(const struct config_rule *c, size_t len,
+			   struct dns_question *q)
+{
+	if (len < c->size)
+		return false;
+	if (c->nqtypes == 0 && c->nqnames == 0)
+		return true;
+	return q != NULL && rule_matches(c, q);
+}
+
+/*
+ * A refused answer under action truncate: the slip-th refusals of the
+ * source's episode (of the rule's total refusals, for the total) are
+ * replaced by a minimal TC=1 answer, the others dropped.
+ */
+static enum policy_verdict refuse_answer(const struct prule *r, uint64_t *n,
+					 enum limiter_verdict v, uint32_t drops,
+					 const uint8_t *pkt, size_t len,
+					 struct policy_out *out)
+{
+	const struct config_rule *c = r->cfg;
+	uint64_t turn = v == LIMITER_TOTAL ? n[STATS_R_TOTAL] : drops;
+
+	if (c->action == CONFIG_ACTION_TRUNCATE && turn % c->slip == 0) {
+		if (truncate_answer(pkt, len, out->buf, out->room, &out->len) ==
+		    TRUNCATE_OK) {
+			n[STATS_R_TRUNCATED]++;
+			n[STATS_R_BYTES_REFUSED] += len - out->len;
+			return POLICY_REPLACE;
+		}
+		n[STATS_R_TRUNC_FAILED]++;
+	}
+	n[STATS_R_DROPPED]++;
+	n[STATS_R_BYTES_REFUSED] += len;
+	return POLICY_DROP;
+}
+
+/* The answer rule walk, for an answer to a destination not allowed. */
+static enum policy_verdict
+walk_answer_rules(const struct policy *p, struct policy_ctx *ctx,
+		  const struct packet *pk, struct dns_question *q,
+		  const uint8_t *pkt, size_t len, uint64_t now,
+		  struct policy_out *out)
+{
+	int family = pk->family == AF_INET ? 4 : 6;
+
+	for (size_t i = 0; i < p->nanswer; i++) {
+		const struct prule *r = p->answer[i];
+		const struct config_rule *c = r->cfg;
+		uint64_t *n = ctx->stats->rule[r->lim.id];
+		struct limiter_cost cost;
+		struct limiter_event ev[2];
+		enum limiter_verdict v;
+		uint64_t key;
+		int nev = 0;
+
+		if (!answer_matches(c, len, q))
+			continue;
+		n[STATS_R_MATCHED]++;
+		n[STATS_R_BYTES] += len;
+		key = limiter_key(family, pk->dst,
+				  family == 4 ? c->ipv4_prefix
+					      : c->ipv6_prefix);
+		cost.source = answer_ns(&r->cost, len);
+		cost.total = answer_ns(&r->total_cost, len);
+		v = limiter_charge(ctx->limiter, &r->lim, family, key, now,
+				   &cost, &ctx->stats->table, ev, &nev);
+		for (int e = 0; e < nev && ctx->event != NULL; e++)
+			ctx->event(ctx->event_arg, &ev[e], q);
+		if (v == LIMITER_PASS) {
+			n[STATS_R_ACCEPTED]++;
+			if (c->action == CONFIG_ACTION_LOG)
+				continue;
+			return POLICY_ACCEPT;
+		}
+		if (v == LIMITER_HELD)
+			n[STATS_R_HELD]++;
+		else if (v == LIMITER_TOTAL)
+			n[STATS_R_TOTAL]++;
+		if (c->action == CONFIG_ACTION_LOG) {
+			n[STATS_R_WOULD_DROP]++;
+			n[STATS_R_BYTES_WOULD] += len;
+			continue;
+		}
+		return refuse_answer(r, n, v, cost.drops, pkt, len, out);
+	}
+	return POLICY_ACCEPT;
+}
+
+enum policy_verdict policy_decide_answer(const struct policy *p,
+					 struct policy_ctx *ctx,
+					 const uint8_t *pkt, size_t len,
+					 uint64_t now, struct policy_out *out)
+{
+	struct stats *s = ctx->stats;
+	struct dns_question q;
+	struct packet pk;
+	enum packet_kind kind;
+	enum dns_status st;
+
+	out->len = 0;
+	kind = packet_parse(pkt, len, &pk);
+	if (kind == PACKET_UDP && pk.sport != WIRE_DNS_PORT)
+		kind = PACKET_OTHER; /* not ours: a broader rule queued it */
+	s->pkt[pk.first_fragment ? PACKET_FRAGMENT : kind]++;
+	switch (kind) {
+	case PACKET_FRAGMENT:
+		return setting(p->fragments);
+	case PACKET_OTHER:
+		return POLICY_ACCEPT;
+	case PACKET_INVALID:
+		s->c[STATS_MALFORMED]++;
+		return setting(p->malformed);
+	default:
+		break;
+	}
+	/* the resolver's own datagrams are whole at OUTPUT: a first
+	 * fragment was made by someone else, and cannot be truncated */
+	if (pk.first_fragment)
+		return setting(p->fragments);
+
+	st = dns_parse_answer(pk.payload, pk.payload_len, &q);
+	s->dns[st]++;
+	if (st == DNS_QUERY) {
+		s->c[STATS_NOT_ANSWER]++;
+		return POLICY_ACCEPT;
+	}
+	s->c[STATS_ANSWERS]++;
+	s->c[STATS_ANSWER_BYTES] += len;
+	/* an answer whose question cannot be read still has its octets */
+	if (st != DNS_RESPONSE)
+		s->c[STATS_MALFORMED]++;
+	if (addr_allowed(p, pk.family, pk.dst)) {
+		s->c[STATS_ALLOWED]++;
+		return POLICY_ACCEPT;
+	}
+	return walk_answer_rules(p, ctx, &pk, st == DNS_RESPONSE ? &q : NULL,
+				 pkt, len, now, out);
 }
 
 void policy_rule_ids(const struct policy *p, bool keep[LIMITER_RULE_IDS])
@@ -475,4 +708,9 @@ size_t policy_nrules(const struct policy *p)
 unsigned policy_rule_id(const struct policy *p, size_t i)
 {
 	return i < p->nrules ? p->rules[i].lim.id : 0;
+}
+
+size_t policy_nanswer_rules(const struct policy *p)
+{
+	return p->nanswer;
 }

@@ -631,10 +631,11 @@ static int report(struct replay *r, FILE *out, const char *stopped, char *err,
 	report_head(r, out);
 	for (size_t i = 0; i < policy_nrules(r->policy); i++) {
 		unsigned id = policy_rule_id(r->policy, i);
+		const struct config_rule *c = policy_rule_by_id(r->policy, id);
 
-		stats_format_rule(&r->stats, id, buf, sizeof(buf));
-		fprintf(out, "rule %s: %s\n",
-			policy_rule_by_id(r->policy, id)->name, buf);
+		stats_format_rule(&r->stats, id, c->kind == CONFIG_RULE_ANSWER,
+				  buf, sizeof(buf));
+		fprintf(out, "rule %s: %s\n", c->name, buf);
 	}
 	/* the daemon's "limited", "hold-down" and "released" log lines,
 	 * before its log-limit budget */

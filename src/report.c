@@ -343,7 +343,8 @@ int report_stats_text(const struct report_view *v, const char *why, FILE *out)
 		unsigned id = policy_rule_id(p, i);
 		const struct config_rule *r = policy_rule_by_id(p, id);
 
-		stats_format_rule(v->sum, id, buf, sizeof(buf));
+		stats_format_rule(v->sum, id, r->kind == CONFIG_RULE_ANSWER,
+				  buf, sizeof(buf));
 		fprintf(out, "rule %s: %s tracked=%" PRIu32 "\n", r->name, buf,
 			v->live[id]);
 	}

@@ -81,21 +81,54 @@ int stats_format_daemon(const struct stats *s, char *buf, size_t buflen)
 		s->c[STATS_INTERNAL], s->c[STATS_SEND_FAIL]);
 }
 
-int stats_format_rule(const struct stats *s, unsigned id, char *buf,
-		      size_t buflen)
+int stats_format_answers(const struct stats *s, char *buf, size_t buflen)
+{
+	return snprintf(
+		buf, buflen,
+		"packets=%" PRIu64 " verdicts=%" PRIu64 " accepted=%" PRIu64
+		" dropped=%" PRIu64 " replaced=%" PRIu64 " answers=%" PRIu64
+		" bytes=%" PRIu64 " not-answers=%" PRIu64 " allowed=%" PRIu64
+		" malformed=%" PRIu64 " fragments=%" PRIu64 " other=%" PRIu64
+		" invalid=%" PRIu64 " cut=%" PRIu64 " id-gaps=%" PRIu64
+		" enobufs=%" PRIu64 " nl-errors=%" PRIu64 " internal=%" PRIu64
+		" send-fail=%" PRIu64,
+		s->c[STATS_PACKETS], s->c[STATS_VERDICTS], s->c[STATS_ACCEPTED],
+		s->c[STATS_DROPPED], s->c[STATS_REPLACED], s->c[STATS_ANSWERS],
+		s->c[STATS_ANSWER_BYTES], s->c[STATS_NOT_ANSWER],
+		s->c[STATS_ALLOWED], s->c[STATS_MALFORMED],
+		s->pkt[PACKET_FRAGMENT], s->pkt[PACKET_OTHER],
+		s->pkt[PACKET_INVALID], s->c[STATS_CUT], s->c[STATS_ID_GAPS],
+		s->c[STATS_ENOBUFS], s->c[STATS_NL_ERRORS],
+		s->c[STATS_INTERNAL], s->c[STATS_SEND_FAIL]);
+}
+
+int stats_format_rule(const struct stats *s, unsigned id, bool answer,
+		      char *buf, size_t buflen)
 {
 	const uint64_t *r;
+	int n, m;
 
 	if (id >= LIMITER_RULE_IDS) {
 		errno = EINVAL;
 		return -1;
 	}
 	r = s->rule[id];
-	return snprintf(buf, buflen,
-			"matched=%" PRIu64 " accepted=%" PRIu64
-			" dropped=%" PRIu64 " would-drop=%" PRIu64
-			" held-down=%" PRIu64 " total-refused=%" PRIu64,
-			r[STATS_R_MATCHED], r[STATS_R_ACCEPTED],
-			r[STATS_R_DROPPED], r[STATS_R_WOULD_DROP],
-			r[STATS_R_HELD], r[STATS_R_TOTAL]);
+	n = snprintf(buf, buflen,
+		     "matched=%" PRIu64 " accepted=%" PRIu64 " dropped=%" PRIu64
+		     " would-drop=%" PRIu64 " held-down=%" PRIu64
+		     " total-refused=%" PRIu64,
+		     r[STATS_R_MATCHED], r[STATS_R_ACCEPTED],
+		     r[STATS_R_DROPPED], r[STATS_R_WOULD_DROP], r[STATS_R_HELD],
+		     r[STATS_R_TOTAL]);
+	if (!answer || n < 0)
+		return n;
+	m = snprintf((size_t)n < buflen ? buf + n : NULL,
+		     (size_t)n < buflen ? buflen - (size_t)n : 0,
+		     " bytes=%" PRIu64 " bytes-refused=%" PRIu64
+		     " truncated=%" PRIu64 " truncate-failed=%" PRIu64
+		     " would-refuse-bytes=%" PRIu64,
+		     r[STATS_R_BYTES], r[STATS_R_BYTES_REFUSED],
+		     r[STATS_R_TRUNCATED], r[STATS_R_TRUNC_FAILED],
+		     r[STATS_R_BYTES_WOULD]);
+	return m < 0 ? m : n + m;
 }

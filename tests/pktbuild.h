@@ -7,14 +7,22 @@
 #define DNSRL_TESTS_PKTBUILD_H
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "csum.h"
 
 static inline void pkt_put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
+}
+
+static inline uint16_t pkt_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 /*
@@ -104,6 +112,69 @@ static inline size_t pkt_query_from(uint8_t *buf, const char *src,
 		return pkt_ipv6_udp(buf, src, "2001:db8:1::1", 40000, 53, dns,
 				    n);
 	return pkt_ipv4_udp(buf, src, "198.51.100.1", 40000, 53, dns, n);
+}
+
+/*
+ * An answer to name/qtype (ID 0x1234, RD RA, with an OPT record) from port
+ * 53 of a fixed server to dst (IPv4 or IPv6 by its syntax), padded with a
+ * TXT record so that the IP datagram is exactly ip_len octets (at least
+ * the header, the question, an 13-octet TXT RR and the OPT), with its UDP
+ * checksum.  Returns ip_len, or 0 when it cannot be that short or long.
+ */
+static inline size_t pkt_answer_to(uint8_t *buf, const char *dst,
+				   const char *name, uint16_t qtype,
+				   size_t ip_len)
+{
+	static uint8_t dns[65536];
+	bool v6 = strchr(dst, ':') != NULL;
+	size_t hdr = v6 ? 48 : 28;
+	size_t n = pkt_dns_query(dns, 0x1234, name, qtype);
+	size_t rd, left, len;
+	uint16_t sum;
+
+	dns[2] = 0x81;		/* QR RD */
+	dns[3] = 0x80;		/* RA */
+	pkt_put16(dns + 6, 1);	/* ANCOUNT */
+	pkt_put16(dns + 10, 1); /* ARCOUNT: the OPT */
+	if (ip_len < hdr + n + 12 + 1 + 11 || ip_len > 65535)
+		return 0;
+	rd = ip_len - hdr - n - 12 - 11;
+	/* the TXT RR, its owner a pointer to the question */
+	pkt_put16(dns + n, 0xc00c);
+	pkt_put16(dns + n + 2, 16);
+	pkt_put16(dns + n + 4, 1);
+	memset(dns + n + 6, 0, 4);
+	dns[n + 8] = 0x0e; /* TTL 3600 */
+	dns[n + 9] = 0x10;
+	pkt_put16(dns + n + 10, (uint16_t)rd);
+	n += 12;
+	/* strings of 255 octets, the last one shorter */
+	for (left = rd; left > 0;) {
+		size_t k = left - 1 > 255 ? 255 : left - 1;
+
+		dns[n++] = (uint8_t)k;
+		memset(dns + n, 'x', k);
+		n += k;
+		left -= k + 1;
+	}
+	/* OPT: root owner, type 41, UDP size 4096 */
+	dns[n++] = 0;
+	pkt_put16(dns + n, 41);
+	pkt_put16(dns + n + 2, 4096);
+	memset(dns + n + 4, 0, 6);
+	n += 10;
+	if (v6) {
+		len = pkt_ipv6_udp(buf, "2001:db8:1::1", dst, 53, 40000, dns,
+				   n);
+		sum = csum_udp_ipv6(buf + 8, buf + 24, buf + 40, len - 40);
+		pkt_put16(buf + 46, sum);
+	} else {
+		len = pkt_ipv4_udp(buf, "198.51.100.1", dst, 53, 40000, dns, n);
+		pkt_put16(buf + 10, csum_ipv4_header(buf, 20));
+		sum = csum_udp_ipv4(buf + 12, buf + 16, buf + 20, len - 20);
+		pkt_put16(buf + 26, sum);
+	}
+	return len;
 }
 
 #endif

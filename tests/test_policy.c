@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ldns/ldns.h>
+
 #include "config.h"
 #include "limiter.h"
 #include "policy.h"
@@ -42,7 +44,9 @@ static void count_event(void *arg, const struct limiter_event *ev,
 {
 	struct fixture *f = arg;
 
-	assert_non_null(q);
+	/* a query always has its question; an answer may have none */
+	if (policy_rule_by_id(f->pol, ev->rule)->kind == CONFIG_RULE_QUERY)
+		assert_non_null(q);
 
 	f->events[ev->kind]++;
 }
@@ -580,6 +584,372 @@ static void test_buckets_survive_reload(void **state)
 	teardown_fixture(f);
 }
 
+/* ---- the answer path ---- */
+
+static uint8_t answer_pkt[65536];
+static uint8_t answer_out[1280];
+
+static enum policy_verdict answer(struct fixture *f, const char *dst,
+				  const char *name, uint16_t qtype, size_t len,
+				  uint64_t now, struct policy_out *o)
+{
+	size_t n = pkt_answer_to(answer_pkt, dst, name, qtype, len);
+
+	assert_int_equal(n, len);
+	o->buf = answer_out;
+	o->room = sizeof(answer_out);
+	o->len = 0;
+	return policy_decide_answer(f->pol, &f->ctx, answer_pkt, n, now, o);
+}
+
+/*
+ * The budget's promise, checked over every window between two answers:
+ * what was let through between t[i] and t[j] is at most the burst plus
+ * the rate over the window plus one answer.  Returns the largest excess
+ * found (<= 0 when the promise held).
+ */
+static double worst_excess(const uint64_t *t, const double *got, size_t n,
+			   double burst, double per_ns, double one)
+{
+	double worst = -1e300;
+
+	for (size_t i = 0; i < n; i++) {
+		double sum = 0;
+
+		for (size_t j = i; j < n; j++) {
+			double bound =
+				burst + per_ns * (double)(t[j] - t[i]) + one;
+
+			sum += got[j];
+			if (sum - bound > worst)
+				worst = sum - bound;
+		}
+	}
+	return worst;
+}
+
+/*
+ * 64k/10s of answers of 1000+ octets per destination: a customer drawing
+ * a 3900-octet answer every 10 ms gets, over any window, no more than
+ * 64000 + 6400/s + one answer, and in the long run about the rate (not
+ * less); its small answers are not the rule's business.  IPv4 and IPv6.
+ */
+static void test_answer_byte_budget(void **state)
+{
+	static const char *const dst[] = {"203.0.113.9", "2001:db8:9::1"};
+	enum { N = 3000 };
+	static uint64_t t[N];
+	static double got[N];
+
+	(void)state;
+	for (size_t d = 0; d < 2; d++) {
+		struct fixture *f = setup_text("answer-rule big {\n"
+					       "\tsize 1000\n"
+					       "\tbytes 64k/10s\n"
+					       "}\n");
+		struct policy_out o;
+		double total = 0;
+		unsigned small = 0;
+
+		for (size_t i = 0; i < N; i++) {
+			enum policy_verdict v;
+
+			t[i] = i * 10 * MS;
+			v = answer(f, dst[d], "big.example", T_TXT, 3900, t[i],
+				   &o);
+			assert_true(v == POLICY_ACCEPT || v == POLICY_DROP);
+			got[i] = v == POLICY_ACCEPT ? 3900 : 0;
+			total += got[i];
+			/* a small answer between: never judged */
+			small += answer(f, dst[d], "www.example", T_A, 999,
+					t[i] + MS, &o) == POLICY_ACCEPT;
+		}
+		print_message("%s: %.0f octets of %u in 30 s\n", dst[d], total,
+			      N * 3900);
+		assert_true(worst_excess(t, got, N, 64000, 6400e-9, 3900) <= 0);
+		/* 30 s at 6400/s after a burst of 64000: 256000 */
+		assert_true(total >= 64000 + 6400 * 29.99 - 3900);
+		assert_int_equal(small, N);
+		assert_int_equal(rule_stats(f, 0)[STATS_R_MATCHED], N);
+		assert_int_equal(rule_stats(f, 0)[STATS_R_BYTES], N * 3900);
+		assert_int_equal(rule_stats(f, 0)[STATS_R_DROPPED] * 3900,
+				 rule_stats(f, 0)[STATS_R_BYTES_REFUSED]);
+		assert_int_equal(rule_stats(f, 0)[STATS_R_ACCEPTED] * 3900,
+				 (uint64_t)total);
+		assert_int_equal(f->stats.c[STATS_ANSWERS], 2 * N);
+		teardown_fixture(f);
+	}
+}
+
+/*
+ * Bytes and answers at once: both promises hold, whichever binds; and a
+ * log rule lets everything through, counting what it would have refused.
+ */
+static void test_answer_bytes_and_count(void **state)
+{
+	enum { N = 2000 };
+	static uint64_t t[N];
+	static double bytes[N], answers[N];
+	struct fixture *f = setup_text("answer-rule both {\n"
+				       "\tsize 512\n"
+				       "\tbytes 20k/1s\n"
+				       "\tlimit 5/1s\n"
+				       "}\n"
+				       "answer-rule shadow {\n"
+				       "\tbytes 1k/1s\n"
+				       "\taction log\n"
+				       "}\n");
+	struct policy_out o;
+	uint64_t dropped = 0;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		/* sizes from 600 to 3800: sometimes bytes bind, sometimes
+		 * the count */
+		size_t len = 600 + (i * 797) % 3200;
+		enum policy_verdict v;
+
+		t[i] = i * 5 * MS;
+		v = answer(f, "198.51.100.77", "x.example", T_TXT, len, t[i],
+			   &o);
+		bytes[i] = v == POLICY_ACCEPT ? (double)len : 0;
+		answers[i] = v == POLICY_ACCEPT;
+	}
+	assert_true(worst_excess(t, bytes, N, 20000, 20000e-9, 3800) <= 0);
+	assert_true(worst_excess(t, answers, N, 5, 5e-9, 1) <= 0);
+	/* the shadow rule sees only what "both" let through (it is first:
+	 * a pass ends the walk) */
+	assert_int_equal(rule_stats(f, 1)[STATS_R_MATCHED], 0);
+	teardown_fixture(f);
+
+	/* shadow first: it counts and lets everything go on to the next
+	 * rule, which decides */
+	f = setup_text("answer-rule shadow {\n\tbytes 1k/1s\n\taction log\n}\n"
+		       "answer-rule both {\n\tbytes 20k/1s\n}\n");
+	for (size_t i = 0; i < 100; i++)
+		dropped += answer(f, "198.51.100.77", "x.example", T_TXT, 1000,
+				  i * MS, &o) == POLICY_DROP;
+	assert_int_equal(rule_stats(f, 0)[STATS_R_ACCEPTED] +
+				 rule_stats(f, 0)[STATS_R_WOULD_DROP],
+			 100);
+	assert_true(rule_stats(f, 0)[STATS_R_WOULD_DROP] >= 97);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_BYTES_WOULD],
+			 rule_stats(f, 0)[STATS_R_WOULD_DROP] * 1000);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_DROPPED], 0);
+	assert_int_equal(rule_stats(f, 1)[STATS_R_MATCHED], 100);
+	/* 20000 + 20000/s for 99 ms + one: 22 or 23 pass */
+	assert_int_equal(rule_stats(f, 1)[STATS_R_DROPPED], dropped);
+	assert_true(dropped >= 77 && dropped <= 78);
+	teardown_fixture(f);
+}
+
+/*
+ * action truncate with slip 2: once the budget is spent, a source's
+ * refused answers are dropped and truncated in turn; a truncated one is,
+ * as ldns reads it, the same ID and question with TC=1 and no records,
+ * in an IP datagram whose lengths agree; its octets saved are counted.
+ */
+static void test_answer_truncate_slip(void **state)
+{
+	struct fixture *f = setup_text("answer-rule t {\n"
+				       "\tbytes 10k/10s\n"
+				       "\taction truncate\n"
+				       "\tslip 2\n"
+				       "}\n");
+	enum policy_verdict seq[40];
+	uint64_t refused = 0, saved = 0;
+	struct policy_out o;
+	size_t first_refused = 40;
+
+	(void)state;
+	for (size_t i = 0; i < 40; i++) {
+		const char *dst = i % 2 ? "2001:db8:5::7" : "203.0.113.7";
+
+		seq[i] = answer(f, dst, "dnskey.example", 48, 2000, i * MS, &o);
+		if (seq[i] == POLICY_ACCEPT)
+			continue;
+		refused += 2000;
+		if (first_refused == 40)
+			first_refused = i;
+		if (seq[i] == POLICY_REPLACE) {
+			ldns_pkt *pkt = NULL;
+			size_t ip = i % 2 ? 40 : 20;
+
+			assert_true(o.len > ip + 8 && o.len <= o.room);
+			assert_int_equal(ldns_wire2pkt(&pkt, o.buf + ip + 8,
+						       o.len - ip - 8),
+					 LDNS_STATUS_OK);
+			assert_true(ldns_pkt_tc(pkt));
+			assert_true(ldns_pkt_qr(pkt));
+			assert_int_equal(ldns_pkt_id(pkt), 0x1234);
+			assert_int_equal(ldns_pkt_qdcount(pkt), 1);
+			assert_int_equal(ldns_pkt_ancount(pkt), 0);
+			assert_int_equal(ldns_pkt_nscount(pkt), 0);
+			assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(
+						 ldns_pkt_question(pkt), 0)),
+					 48);
+			assert_true(ldns_pkt_edns(pkt));
+			ldns_pkt_free(pkt);
+			/* the IP and UDP lengths say what was written */
+			if (i % 2)
+				assert_int_equal(pkt_get16(o.buf + 4) + 40,
+						 o.len);
+			else
+				assert_int_equal(pkt_get16(o.buf + 2), o.len);
+			assert_int_equal(pkt_get16(o.buf + ip + 4), o.len - ip);
+			saved += 2000 - o.len;
+		}
+	}
+	/* IPv4 and IPv6 are different destinations: each gets ~5 answers,
+	 * then alternates drop, truncate, drop ... */
+	assert_true(first_refused >= 8 && first_refused < 14);
+	for (size_t i = first_refused; i + 4 < 40; i++)
+		if (seq[i] != POLICY_ACCEPT)
+			assert_true(seq[i] != seq[i + 2]);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_TRUNCATED] +
+				 rule_stats(f, 0)[STATS_R_DROPPED],
+			 refused / 2000);
+	assert_true(rule_stats(f, 0)[STATS_R_TRUNCATED] >= 10);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_BYTES_REFUSED],
+			 refused - rule_stats(f, 0)[STATS_R_TRUNCATED] * 2000 +
+				 saved);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_TRUNC_FAILED], 0);
+	teardown_fixture(f);
+}
+
+/*
+ * What the answer path judges: QR=0 from port 53 is let through and
+ * counted; a rule narrowed by qtype or qname matches only those answers;
+ * an allowed destination is never limited; with ipv4-prefix 24 two
+ * customers of one /24 share a budget; an answer without a question is
+ * judged by the rules that need none; a truncate rule whose answer cannot
+ * be rewritten (a fragment-less but unsupported shape) drops it.
+ */
+static void test_answer_what_is_judged(void **state)
+{
+	struct fixture *f = setup_text("allow 198.51.100.200\n"
+				       "answer-rule keys {\n"
+				       "\tqtype DNSKEY\n"
+				       "\tqname example.net\n"
+				       "\tlimit 1/1h\n"
+				       "}\n"
+				       "answer-rule per24 {\n"
+				       "\tsize 1500\n"
+				       "\tlimit 2/1h\n"
+				       "\tipv4-prefix 24\n"
+				       "}\n");
+	struct policy_out o;
+	uint8_t q[600];
+	size_t n;
+
+	(void)state;
+	/* a query from port 53 (QR=0) */
+	n = pkt_ipv4_udp(answer_pkt, "198.51.100.1", "203.0.113.1", 53, 53, q,
+			 pkt_dns_query(q, 7, "x.example", T_ANY));
+	o.buf = answer_out;
+	o.room = sizeof(answer_out);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(policy_decide_answer(f->pol, &f->ctx,
+						      answer_pkt, n, 0, &o),
+				 POLICY_ACCEPT);
+	assert_int_equal(f->stats.c[STATS_NOT_ANSWER], 5);
+	assert_int_equal(f->stats.c[STATS_ANSWERS], 0);
+
+	/* keys: DNSKEY under example.net only, one an hour */
+	assert_int_equal(answer(f, "203.0.113.1", "a.Example.NET", 48, 600, 0,
+				&o),
+			 POLICY_ACCEPT);
+	assert_int_equal(answer(f, "203.0.113.1", "b.example.net", 48, 600, 0,
+				&o),
+			 POLICY_DROP);
+	assert_int_equal(answer(f, "203.0.113.1", "example.org", 48, 600, 0,
+				&o),
+			 POLICY_ACCEPT);
+	assert_int_equal(answer(f, "203.0.113.1", "example.net", T_TXT, 600, 0,
+				&o),
+			 POLICY_ACCEPT);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_MATCHED], 2);
+
+	/* per24: .10 and .20 share one /24 budget of 2; .0.113.x is not
+	 * 198.51.100.x; the allowed one is never counted */
+	assert_int_equal(answer(f, "198.51.100.10", "x", T_TXT, 1500, 0, &o),
+			 POLICY_ACCEPT);
+	assert_int_equal(answer(f, "198.51.100.20", "x", T_TXT, 1600, 0, &o),
+			 POLICY_ACCEPT);
+	assert_int_equal(answer(f, "198.51.100.30", "x", T_TXT, 1600, 0, &o),
+			 POLICY_DROP);
+	assert_int_equal(answer(f, "203.0.113.30", "x", T_TXT, 1600, 0, &o),
+			 POLICY_ACCEPT);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(answer(f, "198.51.100.200", "x", T_TXT, 4000,
+					0, &o),
+				 POLICY_ACCEPT);
+	assert_int_equal(f->stats.c[STATS_ALLOWED], 5);
+	assert_int_equal(rule_stats(f, 1)[STATS_R_MATCHED], 4);
+	/* below the size: not this rule's */
+	assert_int_equal(answer(f, "198.51.100.40", "x", T_TXT, 1499, 0, &o),
+			 POLICY_ACCEPT);
+	assert_int_equal(rule_stats(f, 1)[STATS_R_MATCHED], 4);
+
+	/* no question (QDCOUNT 0): per24 judges it by its octets, keys
+	 * cannot */
+	n = pkt_answer_to(answer_pkt, "198.51.100.50", "x", T_TXT, 1600);
+	answer_pkt[28 + 5] = 0; /* QDCOUNT 1 -> 0 */
+	assert_int_equal(policy_decide_answer(f->pol, &f->ctx, answer_pkt, n, 0,
+					      &o),
+			 POLICY_DROP);
+	assert_int_equal(f->stats.c[STATS_MALFORMED], 1);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_MATCHED], 2);
+	assert_int_equal(rule_stats(f, 1)[STATS_R_MATCHED], 5);
+	teardown_fixture(f);
+
+	/* truncate, but the answer has no question to echo: dropped */
+	f = setup_text("answer-rule t {\n\tlimit 1/1h\n\taction truncate\n}\n");
+	assert_int_equal(answer(f, "203.0.113.5", "x", T_TXT, 1600, 0, &o),
+			 POLICY_ACCEPT);
+	n = pkt_answer_to(answer_pkt, "203.0.113.5", "x", T_TXT, 1600);
+	answer_pkt[28 + 5] = 0;
+	assert_int_equal(policy_decide_answer(f->pol, &f->ctx, answer_pkt, n, 0,
+					      &o),
+			 POLICY_DROP);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_TRUNC_FAILED], 1);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_DROPPED], 1);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_BYTES_REFUSED], 1600);
+	teardown_fixture(f);
+}
+
+/*
+ * total-bytes over every destination: 200 customers each drawing a
+ * 3000-octet answer every 50 ms (12 MB/s in all) get, together, no more
+ * than 100k + 100k/s + one answer over any window.
+ */
+static void test_answer_total_bytes(void **state)
+{
+	enum { N = 200 * 40 };
+	static uint64_t t[N];
+	static double got[N];
+	struct fixture *f = setup_text("answer-rule all {\n"
+				       "\tbytes 1M/1s\n"
+				       "\ttotal-bytes 100k/1s\n"
+				       "}\n");
+	struct policy_out o;
+	char dst[32];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		snprintf(dst, sizeof(dst), "198.18.%zu.%zu", i % 200 / 100,
+			 i % 100 + 1);
+		t[i] = (i / 200) * 50 * MS + (i % 200) * 100000;
+		got[i] = answer(f, dst, "x", T_TXT, 3000, t[i], &o) ==
+					 POLICY_ACCEPT
+				 ? 3000
+				 : 0;
+	}
+	assert_true(worst_excess(t, got, N, 100000, 100000e-9, 3000) <= 0);
+	assert_true(rule_stats(f, 0)[STATS_R_TOTAL] > N / 2);
+	teardown_fixture(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -597,6 +967,11 @@ int main(void)
 		cmocka_unit_test(test_never_matched),
 		cmocka_unit_test(test_rule_ids_across_reload),
 		cmocka_unit_test(test_buckets_survive_reload),
+		cmocka_unit_test(test_answer_byte_budget),
+		cmocka_unit_test(test_answer_bytes_and_count),
+		cmocka_unit_test(test_answer_truncate_slip),
+		cmocka_unit_test(test_answer_what_is_judged),
+		cmocka_unit_test(test_answer_total_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -208,8 +208,9 @@ static void test_words(void **state)
 	expect_err("syslog-facility local8\n", "t.conf:1: syslog-facility: "
 					       "expected daemon, user or "
 					       "local0..local7, got 'local8'");
-	rule_err("limit 1/1s\naction reject", "t.conf:4: action: expected drop "
-					      "or log, got 'reject'");
+	rule_err("limit 1/1s\naction reject",
+		 "t.conf:4: action: expected drop, "
+		 "log or truncate, got 'reject'");
 }
 
 static void test_strings(void **state)

@@ -110,6 +110,9 @@ struct config {
 	uint16_t queue_first, queue_last; /* at most CONFIG_QUEUES_MAX */
 	/* the answer path's queues (used when there are answer rules) */
 	uint16_t answer_queue_first, answer_queue_last;
+	/* the running daemon's, not the file's: its answer queues are bound
+	 * (it started with answer rules) */
+	bool answer_path;
 	uint32_t queue_maxlen; /* packets the kernel may hold */
 	uint32_t queue_rcvbuf; /* socket buffer bytes; 0: sized */
 	size_t table_size;     /* tracked sources */

@@ -116,8 +116,11 @@ struct config *reload_load_config(const char *path, bool running, char *err,
 				  size_t errlen);
 
 /*
- * Carries over the settings a reload cannot change (queues, table,
- * fail-open) from old into cfg, and says when the file changed them.
+ * Carries over the settings a reload cannot change (queues, answer
+ * queues, table, fail-open, whether the answer path runs) from old into
+ * cfg, and says when the file changed them.  A reload that brings answer
+ * rules to a daemon started without any fails: its answer queues are not
+ * bound.
  */
 void reload_keep_restart_settings(const struct config *old, struct config *cfg);
 

@@ -106,7 +106,8 @@ void report_log(const struct report_top *t, const struct policy *p,
 
 /* What the main thread knows, lent to the counter reports. */
 struct report_view {
-	const struct stats *sum;     /* summed over the workers */
+	const struct stats *sum;     /* summed over the query workers */
+	const struct stats *answers; /* ... the answer workers; or NULL */
 	const struct policy *policy; /* the running one */
 	const uint32_t *live;	     /* live buckets per rule id, last sweep */
 	size_t table_used;	     /* live buckets, last sweep */
@@ -116,11 +117,13 @@ struct report_view {
 };
 
 /*
- * Writes `dnsrlctl stats`: the daemon line and one line per rule, as the
- * periodic syslog lines have them ("stats: packets=... table-used=U/C
- * events-lost=... log-suppressed=...", "rule NAME: matched=...
- * tracked=N"), why (such as " (SIGUSR1)") after "stats".  The daemon
- * logs the same lines.  Returns 0, or -EIO when out reports an error.
+ * Writes `dnsrlctl stats`: the daemon line, the answer path's line when
+ * it runs, and one line per rule, as the periodic syslog lines have them
+ * ("stats: packets=... table-used=U/C events-lost=... log-suppressed=...",
+ * "answers: packets=... replaced=... bytes=...", "rule NAME: matched=...
+ * tracked=N"), why (such as " (SIGUSR1)") after "stats" and "answers".
+ * The daemon logs the same lines.  Returns 0, or -EIO when out reports an
+ * error.
  */
 int report_stats_text(const struct report_view *v, const char *why, FILE *out);
 

@@ -51,6 +51,7 @@ struct worker {
 	struct worker_shared *shared;
 	struct queue *queue; /* owned */
 	uint16_t num;	     /* its queue number, kept after the queue closes */
+	bool answers;	     /* it judges answers, not queries */
 	pthread_t thread;
 	bool running;
 
@@ -72,10 +73,11 @@ struct worker {
 };
 
 /*
- * Prepares w over queue q (taking ownership of q).  Returns 0 or -errno.
+ * Prepares w over queue q (taking ownership of q), judging answers
+ * (policy_decide_answer) or queries.  Returns 0 or -errno.
  */
 int worker_init(struct worker *w, struct worker_shared *shared,
-		struct queue *q);
+		struct queue *q, bool answers);
 
 /* Starts the thread.  Returns 0 or -errno. */
 int worker_start(struct worker *w);

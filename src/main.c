@@ -4,7 +4,8 @@
  * iptables NFQUEUE rule.
  *
  * The main thread owns configuration, signals, timers and logging; one
- * worker thread per queue owns the packet path.  See worker.h.
+ * worker thread per queue owns the packet path: the query queues first,
+ * then, with answer rules, the answer queues.  See worker.h.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -72,8 +73,8 @@ struct ctl_ask {
 struct daemon {
 	struct config *cfg;
 	struct worker_shared shared;
-	struct worker *workers;
-	size_t nworkers;
+	struct worker *workers; /* the query path's, then the answer path's */
+	size_t nworkers, nquery;
 	struct reload *reload;
 	struct periodic periodic;
 	struct periodic_ops periodic_ops;
@@ -125,9 +126,14 @@ static void log_policy(const struct daemon *d, const char *what)
 	const struct config *c = d->cfg;
 	char buf[512];
 
-	log_info("%s: queues %u-%u, table-size %zu (%zu KiB), fail-open %s, "
+	char answers[64] = "";
+
+	if (d->nworkers > d->nquery)
+		snprintf(answers, sizeof(answers), ", answer queues %u-%u",
+			 c->answer_queue_first, c->answer_queue_last);
+	log_info("%s: queues %u-%u%s, table-size %zu (%zu KiB), fail-open %s, "
 		 "malformed %s, fragments %s, %zu allow prefixes, %zu rules",
-		 what, c->queue_first, c->queue_last, c->table_size,
+		 what, c->queue_first, c->queue_last, answers, c->table_size,
 		 limiter_bytes(d->shared.limiter) / 1024,
 		 c->fail_open ? "yes" : "no",
 		 c->malformed == CONFIG_DROP ? "drop" : "accept",
@@ -173,22 +179,24 @@ static void on_released(void *arg, const struct limiter_event *ev)
 }
 
 /*
- * Sums the workers' counters into *sum and lends the reports a view of
- * policy p and of the table as view counted it.
+ * Sums the workers' counters into sum[0] (the query path) and sum[1] (the
+ * answer path) and lends the reports a view of policy p and of the table
+ * as view counted it.
  */
 static void view_of(struct daemon *d, const struct policy *p,
-		    const struct ctl_view *view, struct stats *sum,
+		    const struct ctl_view *view, struct stats sum[2],
 		    struct report_view *v)
 {
 	uint64_t lost = 0;
 
-	memset(sum, 0, sizeof(*sum));
+	memset(sum, 0, 2 * sizeof(*sum));
 	for (size_t i = 0; i < d->nworkers; i++) {
-		stats_collect(&d->workers[i].box, sum);
+		stats_collect(&d->workers[i].box, &sum[i >= d->nquery]);
 		lost += atomic_load(&d->workers[i].lost);
 	}
 	*v = (struct report_view){
-		.sum = sum,
+		.sum = &sum[0],
+		.answers = d->nworkers > d->nquery ? &sum[1] : NULL,
 		.policy = p,
 		.live = view->live,
 		.table_used = view->used,
@@ -212,7 +220,7 @@ static void publish_view(struct daemon *d)
 }
 
 /* The main thread's own view: its state as it is now. */
-static void report_view_of(struct daemon *d, struct stats *sum,
+static void report_view_of(struct daemon *d, struct stats sum[2],
 			   struct report_view *v)
 {
 	publish_view(d);
@@ -222,13 +230,13 @@ static void report_view_of(struct daemon *d, struct stats *sum,
 /* The counters, one syslog line each: the same text dnsrlctl shows. */
 static void log_stats(struct daemon *d, const char *why)
 {
-	static struct stats sum; /* 13 KiB: the main thread's alone */
+	static struct stats sum[2]; /* 2 x 23 KiB: the main thread's alone */
 	struct report_view v;
 	char *text = NULL, *line, *next;
 	size_t len = 0;
 	FILE *out;
 
-	report_view_of(d, &sum, &v);
+	report_view_of(d, sum, &v);
 	out = open_memstream(&text, &len);
 	if (out == NULL) {
 		log_warn("stats");
@@ -282,13 +290,13 @@ static void ctl_release(struct daemon *d)
 
 static int ctl_stats(void *arg, FILE *out)
 {
-	static struct stats sum; /* the control thread's alone */
+	static struct stats sum[2]; /* the control thread's alone */
 	struct daemon *d = arg;
 	struct ctl_view view;
 	struct report_view v;
 	int rc;
 
-	view_of(d, ctl_hold(d, &view), &view, &sum, &v);
+	view_of(d, ctl_hold(d, &view), &view, sum, &v);
 	rc = report_stats_text(&v, "", out);
 	ctl_release(d);
 	return rc;
@@ -352,11 +360,11 @@ static const struct control_ops ctl_ops = {
 
 static void write_prometheus(struct daemon *d)
 {
-	static struct stats sum;
+	static struct stats sum[2];
 	struct report_view v;
 	int rc;
 
-	report_view_of(d, &sum, &v);
+	report_view_of(d, sum, &v);
 	rc = report_prometheus(d->cfg->prometheus_file, &v);
 	/* said when it starts failing and when it works again */
 	if (rc < 0 && !d->prom_failed) {
@@ -385,7 +393,7 @@ static void log_report(struct daemon *d, uint64_t now)
 /* The periodic jobs (see periodic.h). */
 static void on_job(void *arg, enum periodic_job job, uint64_t now)
 {
-	static struct stats sum;
+	static struct stats sum[2];
 	struct daemon *d = arg;
 	struct report_view v;
 
@@ -401,8 +409,10 @@ static void on_job(void *arg, enum periodic_job job, uint64_t now)
 			write_prometheus(d);
 		break;
 	case PERIODIC_LOSSES:
-		report_view_of(d, &sum, &v);
-		report_losses(&sum, d->losses);
+		report_view_of(d, sum, &v);
+		/* both paths: a loss is a loss */
+		stats_add(&sum[0], &sum[1]);
+		report_losses(&sum[0], d->losses);
 		break;
 	default:
 		break;
@@ -560,17 +570,30 @@ static int on_signal(struct daemon *d)
 	return 0;
 }
 
+/*
+ * The query queues, then the answer queues when there are answer rules
+ * (a reload cannot add them: see reload_keep_restart_settings).
+ */
 static void open_queues(struct daemon *d)
 {
 	const struct config *c = d->cfg;
 
-	d->nworkers = (size_t)(c->queue_last - c->queue_first) + 1;
+	d->nquery = (size_t)(c->queue_last - c->queue_first) + 1;
+	d->nworkers = d->nquery;
+	d->cfg->answer_path = config_count_rules(c, CONFIG_RULE_ANSWER) > 0;
+	if (d->cfg->answer_path)
+		d->nworkers += (size_t)(c->answer_queue_last -
+					c->answer_queue_first) +
+			       1;
 	d->workers = calloc(d->nworkers, sizeof(*d->workers));
 	if (d->workers == NULL)
 		fatal("workers");
 	for (size_t i = 0; i < d->nworkers; i++) {
+		bool answers = i >= d->nquery;
 		struct queue_params qp = {
-			.num = (uint16_t)(c->queue_first + i),
+			.num = answers ? (uint16_t)(c->answer_queue_first + i -
+						    d->nquery)
+				       : (uint16_t)(c->queue_first + i),
 			.maxlen = c->queue_maxlen,
 			.rcvbuf = c->queue_rcvbuf,
 			.copy_range = QUEUE_COPY_RANGE,
@@ -584,7 +607,7 @@ static void open_queues(struct daemon *d)
 			      errno == EPERM   ? " (needs CAP_NET_ADMIN)"
 			      : errno == EBUSY ? " (another process has it)"
 					       : "");
-		rc = worker_init(&d->workers[i], &d->shared, q);
+		rc = worker_init(&d->workers[i], &d->shared, q, answers);
 		if (rc < 0) {
 			errno = -rc;
 			fatal("worker");

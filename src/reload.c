@@ -295,6 +295,9 @@ void reload_keep_restart_settings(const struct config *old, struct config *cfg)
 	if (old->queue_first != cfg->queue_first ||
 	    old->queue_last != cfg->queue_last)
 		changed = "queue";
+	else if (old->answer_queue_first != cfg->answer_queue_first ||
+		 old->answer_queue_last != cfg->answer_queue_last)
+		changed = "answer-queue";
 	else if (old->queue_maxlen != cfg->queue_maxlen ||
 		 old->queue_rcvbuf != cfg->queue_rcvbuf)
 		changed = "queue-maxlen or queue-rcvbuf";
@@ -308,6 +311,9 @@ void reload_keep_restart_settings(const struct config *old, struct config *cfg)
 			  changed);
 	cfg->queue_first = old->queue_first;
 	cfg->queue_last = old->queue_last;
+	cfg->answer_queue_first = old->answer_queue_first;
+	cfg->answer_queue_last = old->answer_queue_last;
+	cfg->answer_path = old->answer_path;
 	cfg->queue_maxlen = old->queue_maxlen;
 	cfg->queue_rcvbuf = old->queue_rcvbuf;
 	cfg->table_size = old->table_size;
@@ -326,6 +332,16 @@ int reload_config(struct reload *r, struct config **cfg, char *err,
 		return -EINVAL;
 	reload_collect(r);
 	reload_keep_restart_settings(old, next);
+	if (!next->answer_path &&
+	    config_count_rules(next, CONFIG_RULE_ANSWER) > 0) {
+		snprintf(err, errlen,
+			 "%s: answer rules need the answer queues, which the "
+			 "daemon binds at start when it has answer rules: "
+			 "restart it to add the first",
+			 next->path);
+		config_free(next);
+		return -EINVAL;
+	}
 	p = reload_policy(r, next);
 	if (p == NULL) {
 		rc = -errno;

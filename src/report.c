@@ -328,6 +328,15 @@ void report_log(const struct report_top *t, const struct policy *p,
 	free(buf);
 }
 
+/* Where a rule's counters are: with the workers of its path. */
+static const struct stats *rule_sum(const struct report_view *v,
+				    const struct config_rule *r)
+{
+	return r->kind == CONFIG_RULE_ANSWER && v->answers != NULL
+		       ? v->answers
+		       : v->sum;
+}
+
 int report_stats_text(const struct report_view *v, const char *why, FILE *out)
 {
 	char buf[1024];
@@ -339,12 +348,17 @@ int report_stats_text(const struct report_view *v, const char *why, FILE *out)
 		" log-suppressed=%" PRIu64 "\n",
 		why, buf, v->table_used, v->table_capacity, v->events_lost,
 		v->log_suppressed);
+	if (v->answers != NULL) {
+		stats_format_answers(v->answers, buf, sizeof(buf));
+		fprintf(out, "answers%s: %s\n", why, buf);
+	}
 	for (size_t i = 0; i < policy_nrules(p); i++) {
 		unsigned id = policy_rule_id(p, i);
 		const struct config_rule *r = policy_rule_by_id(p, id);
 
-		stats_format_rule(v->sum, id, r->kind == CONFIG_RULE_ANSWER,
-				  buf, sizeof(buf));
+		stats_format_rule(rule_sum(v, r), id,
+				  r->kind == CONFIG_RULE_ANSWER, buf,
+				  sizeof(buf));
 		fprintf(out, "rule %s: %s tracked=%" PRIu32 "\n", r->name, buf,
 			v->live[id]);
 	}
@@ -399,29 +413,72 @@ static void prom_labelled(FILE *out, const char *name, const char *help,
 }
 
 /* The per-rule families: a counter of stats.rule[id][counter], or the
- * live bucket gauge when counter is STATS_R_NCOUNTERS. */
+ * live bucket gauge when counter is STATS_R_NCOUNTERS; some for answer
+ * rules alone. */
 static const struct {
 	const char *name;
 	const char *type;
 	int counter;
+	bool answers_only;
 	const char *help;
 } prom_rule_families[] = {
-	{"dnsrl_rule_matched_total", "counter", STATS_R_MATCHED,
-	 "Queries the rule matched."},
-	{"dnsrl_rule_accepted_total", "counter", STATS_R_ACCEPTED,
-	 "Queries the rule matched within the limit."},
-	{"dnsrl_rule_dropped_total", "counter", STATS_R_DROPPED,
-	 "Queries the rule dropped (action drop)."},
-	{"dnsrl_rule_would_drop_total", "counter", STATS_R_WOULD_DROP,
-	 "Queries over the limit of a log rule (action log)."},
-	{"dnsrl_rule_held_down_total", "counter", STATS_R_HELD,
-	 "Queries refused in a hold-down (part of dropped or would-drop)."},
-	{"dnsrl_rule_total_refused_total", "counter", STATS_R_TOTAL,
-	 "Queries refused by the rule's total cap (part of dropped or "
-	 "would-drop)."},
-	{"dnsrl_rule_tracked", "gauge", STATS_R_NCOUNTERS,
+	{"dnsrl_rule_matched_total", "counter", STATS_R_MATCHED, false,
+	 "Queries (answers, for an answer rule) the rule matched."},
+	{"dnsrl_rule_accepted_total", "counter", STATS_R_ACCEPTED, false,
+	 "Queries (answers) the rule matched within the limit."},
+	{"dnsrl_rule_dropped_total", "counter", STATS_R_DROPPED, false,
+	 "Queries (answers) the rule dropped."},
+	{"dnsrl_rule_would_drop_total", "counter", STATS_R_WOULD_DROP, false,
+	 "Queries (answers) over the limit of a log rule (action log)."},
+	{"dnsrl_rule_held_down_total", "counter", STATS_R_HELD, false,
+	 "Queries (answers) refused in a hold-down (part of dropped, "
+	 "truncated or would-drop)."},
+	{"dnsrl_rule_total_refused_total", "counter", STATS_R_TOTAL, false,
+	 "Queries (answers) refused by the rule's total cap (part of "
+	 "dropped, truncated or would-drop)."},
+	{"dnsrl_rule_tracked", "gauge", STATS_R_NCOUNTERS, false,
 	 "Live buckets of the rule at the last table sweep."},
+	{"dnsrl_rule_answer_bytes_total", "counter", STATS_R_BYTES, true,
+	 "Octets of the answers the rule matched (IP datagrams)."},
+	{"dnsrl_rule_refused_bytes_total", "counter", STATS_R_BYTES_REFUSED,
+	 true,
+	 "Octets that did not leave: dropped answers, and what truncation "
+	 "took off."},
+	{"dnsrl_rule_truncated_total", "counter", STATS_R_TRUNCATED, true,
+	 "Refused answers replaced by a minimal one with TC=1."},
+	{"dnsrl_rule_truncate_failed_total", "counter", STATS_R_TRUNC_FAILED,
+	 true,
+	 "Refused answers that could not be truncated, dropped instead "
+	 "(part of dropped)."},
+	{"dnsrl_rule_would_refuse_bytes_total", "counter", STATS_R_BYTES_WOULD,
+	 true, "Octets over the limit of a log rule (action log)."},
 };
+
+/* The answer path's own counters, when it runs. */
+static void prom_answers(FILE *out, const struct stats *a)
+{
+	const struct prom_sample verdicts[] = {
+		{"accept", a->c[STATS_ACCEPTED]},
+		{"drop", a->c[STATS_DROPPED]},
+		{"replace", a->c[STATS_REPLACED]},
+	};
+
+	prom_one(out, "dnsrl_answer_packets_total", "counter",
+		 "Packets received from the answer queue.",
+		 a->c[STATS_PACKETS]);
+	prom_labelled(out, "dnsrl_answer_verdicts_total",
+		      "Answer path verdicts, by verdict.", "verdict", verdicts,
+		      3);
+	prom_one(out, "dnsrl_answers_total", "counter",
+		 "Answers judged (UDP from port 53 with QR=1).",
+		 a->c[STATS_ANSWERS]);
+	prom_one(out, "dnsrl_answer_bytes_total", "counter",
+		 "Octets of the answers judged (IP datagrams).",
+		 a->c[STATS_ANSWER_BYTES]);
+	prom_one(out, "dnsrl_not_answers_total", "counter",
+		 "UDP from port 53 that is no answer (QR=0), accepted.",
+		 a->c[STATS_NOT_ANSWER]);
+}
 
 int report_prometheus_write(const struct report_view *v, FILE *out)
 {
@@ -488,6 +545,8 @@ int report_prometheus_write(const struct report_view *v, FILE *out)
 		 "Live buckets at the last table sweep.", v->table_used);
 	prom_one(out, "dnsrl_table_capacity", "gauge",
 		 "Sources the table can hold.", v->table_capacity);
+	if (v->answers != NULL)
+		prom_answers(out, v->answers);
 
 	for (size_t f = 0;
 	     f < sizeof(prom_rule_families) / sizeof(prom_rule_families[0]);
@@ -500,9 +559,14 @@ int report_prometheus_write(const struct report_view *v, FILE *out)
 		for (size_t i = 0; i < policy_nrules(p); i++) {
 			unsigned id = policy_rule_id(p, i);
 			const struct config_rule *r = policy_rule_by_id(p, id);
-			uint64_t value = c == STATS_R_NCOUNTERS
-						 ? v->live[id]
-						 : s->rule[id][c];
+			uint64_t value;
+
+			if (prom_rule_families[f].answers_only &&
+			    r->kind != CONFIG_RULE_ANSWER)
+				continue;
+			value = c == STATS_R_NCOUNTERS
+					? v->live[id]
+					: rule_sum(v, r)->rule[id][c];
 
 			fprintf(out, "%s{rule=\"", prom_rule_families[f].name);
 			prom_label(out, r->name);

@@ -89,7 +89,9 @@ int stats_format_answers(const struct stats *s, char *buf, size_t buflen)
 		" dropped=%" PRIu64 " replaced=%" PRIu64 " answers=%" PRIu64
 		" bytes=%" PRIu64 " not-answers=%" PRIu64 " allowed=%" PRIu64
 		" malformed=%" PRIu64 " fragments=%" PRIu64 " other=%" PRIu64
-		" invalid=%" PRIu64 " cut=%" PRIu64 " id-gaps=%" PRIu64
+		" invalid=%" PRIu64 " cut=%" PRIu64 " inserted=%" PRIu64
+		" reused=%" PRIu64 " evicted=%" PRIu64
+		" evicted-limited=%" PRIu64 " id-gaps=%" PRIu64
 		" enobufs=%" PRIu64 " nl-errors=%" PRIu64 " internal=%" PRIu64
 		" send-fail=%" PRIu64,
 		s->c[STATS_PACKETS], s->c[STATS_VERDICTS], s->c[STATS_ACCEPTED],
@@ -97,7 +99,9 @@ int stats_format_answers(const struct stats *s, char *buf, size_t buflen)
 		s->c[STATS_ANSWER_BYTES], s->c[STATS_NOT_ANSWER],
 		s->c[STATS_ALLOWED], s->c[STATS_MALFORMED],
 		s->pkt[PACKET_FRAGMENT], s->pkt[PACKET_OTHER],
-		s->pkt[PACKET_INVALID], s->c[STATS_CUT], s->c[STATS_ID_GAPS],
+		s->pkt[PACKET_INVALID], s->c[STATS_CUT], s->table.inserted,
+		s->table.reused, s->table.evicted, s->table.evicted_limited,
+		s->c[STATS_ID_GAPS],
 		s->c[STATS_ENOBUFS], s->c[STATS_NL_ERRORS],
 		s->c[STATS_INTERNAL], s->c[STATS_SEND_FAIL]);
 }

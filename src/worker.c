@@ -63,7 +63,8 @@ static enum queue_verdict decide(void *arg, const uint8_t *pkt, size_t len,
 		       : QUEUE_ACCEPT;
 }
 
-int worker_init(struct worker *w, struct worker_shared *shared, struct queue *q)
+int worker_init(struct worker *w, struct worker_shared *shared, struct queue *q,
+		bool answers)
 {
 	int rc;
 
@@ -74,6 +75,7 @@ int worker_init(struct worker *w, struct worker_shared *shared, struct queue *q)
 	w->shared = shared;
 	w->queue = q;
 	w->num = queue_num(q);
+	w->answers = answers;
 	w->ctx.limiter = shared->limiter;
 	w->ctx.stats = &w->stats;
 	w->ctx.event = push_event;
@@ -171,7 +173,8 @@ int worker_start(struct worker *w)
 		return -rc;
 	w->running = true;
 	/* ps -L, top -H and /proc/PID/task/N/comm tell the threads apart */
-	snprintf(name, sizeof(name), "dnsrl-q%u", (unsigned)w->num);
+	snprintf(name, sizeof(name), "dnsrl-%s%u", w->answers ? "a" : "q",
+		 (unsigned)w->num);
 	(void)pthread_setname_np(w->thread, name);
 	return 0;
 }

@@ -13,14 +13,24 @@
 
 #define MATCH_DNS "-p udp -m udp --dport 53"
 #define JUMP "-A INPUT " MATCH_DNS " -j " RULES_CHAIN
+#define MATCH_ANSWER "-p udp -m udp --sport 53"
+#define JUMP_ANSWERS "-A OUTPUT " MATCH_ANSWER " -j " RULES_CHAIN_ANSWERS
 #define LINE_MAX_LEN (PREFILTER_TEXT_MAX + 256)
 #define LEGACY_TABLE "filter" /* where dnsrl before 0.2 put its chain */
+#define SHOWN 60	      /* characters of a rule quoted in a message */
+
+/* Rules, in the order a chain holds them. */
+struct lines {
+	size_t n, cap;
+	char **v;
+};
 
 struct rules_plan {
 	int family;
 	bool two_chains; /* served prefixes: DNSRL picks, DNSRL-Q judges */
-	size_t n, cap;
-	char **line;
+	bool answers;	 /* answer rules: DNSRL-OUT, jumped to from OUTPUT */
+	struct lines q;	 /* DNSRL's, then DNSRL-Q's */
+	struct lines a;	 /* DNSRL-OUT's */
 	char why[PREFILTER_WHY_MAX]; /* why there is no prefilter, or "" */
 };
 
@@ -34,7 +44,7 @@ static const char *family_name(int family)
 	return family == AF_INET6 ? "IPv6" : "IPv4";
 }
 
-__attribute__((format(printf, 2, 3))) static int add(struct rules_plan *p,
+__attribute__((format(printf, 2, 3))) static int add(struct lines *p,
 						     const char *fmt, ...)
 {
 	va_list ap;
@@ -43,11 +53,11 @@ __attribute__((format(printf, 2, 3))) static int add(struct rules_plan *p,
 
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
-		char **v = realloc(p->line, cap * sizeof(*v));
+		char **v = realloc(p->v, cap * sizeof(*v));
 
 		if (v == NULL)
 			return -ENOMEM;
-		p->line = v;
+		p->v = v;
 		p->cap = cap;
 	}
 	va_start(ap, fmt);
@@ -55,8 +65,15 @@ __attribute__((format(printf, 2, 3))) static int add(struct rules_plan *p,
 	va_end(ap);
 	if (n < 0)
 		return -ENOMEM;
-	p->line[p->n++] = l;
+	p->v[p->n++] = l;
 	return 0;
+}
+
+static void lines_free(struct lines *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
 }
 
 /*
@@ -107,8 +124,59 @@ static int add_prefilter(struct rules_plan *p, const struct config *cfg,
 	rc = prefilter_bytecode_text(&prog, ' ', text, sizeof(text));
 	if (rc < 0)
 		return rc;
-	return add(p, "-A %s " MATCH_DNS " -m bpf --bytecode \"%s\" -j RETURN",
+	return add(&p->q,
+		   "-A %s " MATCH_DNS " -m bpf --bytecode \"%s\" -j RETURN",
 		   chain, text);
+}
+
+/* The NFQUEUE target's queues, as iptables-save prints them. */
+static void queue_spec(unsigned first, unsigned last, char *buf, size_t len)
+{
+	if (first == last)
+		snprintf(buf, len, "--queue-num %u", first);
+	else
+		snprintf(buf, len, "--queue-balance %u:%u", first, last);
+}
+
+/*
+ * DNSRL-OUT: answers of at least the smallest answer rule's size to the
+ * queue, to each served prefix of the family, or to anyone when the
+ * family has none.  The length match is xt_length's: the IPv4 total
+ * length, or the IPv6 payload length plus its 40-octet header; that is
+ * the rules' `size` (octets of the IP datagram).
+ */
+static int add_answers(struct rules_plan *p, const struct config *cfg)
+{
+	uint32_t min = config_answer_min_size(cfg);
+	char addr[INET6_ADDRSTRLEN], len[32], queue[64];
+	bool served = false;
+	int rc = 0;
+
+	/* iptables-save prints a range whose ends are equal as one number */
+	if (min >= 65535)
+		snprintf(len, sizeof(len), "65535");
+	else
+		snprintf(len, sizeof(len), "%u:65535", min);
+	queue_spec(cfg->answer_queue_first, cfg->answer_queue_last, queue,
+		   sizeof(queue));
+	for (size_t i = 0; i < cfg->nserve && rc == 0; i++) {
+		const struct config_prefix *s = &cfg->serve[i];
+
+		if (s->family != p->family)
+			continue;
+		served = true;
+		inet_ntop(p->family, s->addr, addr, sizeof(addr));
+		rc = add(&p->a,
+			 "-A %s -d %s/%u " MATCH_ANSWER " -m length --length "
+			 "%s -j NFQUEUE %s --queue-bypass",
+			 RULES_CHAIN_ANSWERS, addr, s->len, len, queue);
+	}
+	if (rc == 0 && !served)
+		rc = add(&p->a,
+			 "-A %s " MATCH_ANSWER " -m length --length %s -j "
+			 "NFQUEUE %s --queue-bypass",
+			 RULES_CHAIN_ANSWERS, len, queue);
+	return rc;
 }
 
 struct rules_plan *rules_plan_new(const struct config *cfg,
@@ -116,7 +184,7 @@ struct rules_plan *rules_plan_new(const struct config *cfg,
 {
 	struct rules_plan *p = calloc(1, sizeof(*p));
 	const char *chain = RULES_CHAIN;
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN], queue[64];
 	int rc = 0;
 
 	if (p == NULL)
@@ -134,22 +202,22 @@ struct rules_plan *rules_plan_new(const struct config *cfg,
 			if (s->family != family)
 				continue;
 			inet_ntop(family, s->addr, addr, sizeof(addr));
-			rc = add(p, "-A %s -s %s/%u " MATCH_DNS " -g %s",
+			rc = add(&p->q, "-A %s -s %s/%u " MATCH_DNS " -g %s",
 				 RULES_CHAIN, addr, s->len, chain);
 		}
 	}
 	if (rc == 0)
 		rc = add_prefilter(p, cfg, also, chain);
-	if (rc == 0 && cfg->queue_first == cfg->queue_last)
-		rc = add(p,
-			 "-A %s " MATCH_DNS " -j NFQUEUE --queue-num %u "
-			 "--queue-bypass",
-			 chain, cfg->queue_first);
-	else if (rc == 0)
-		rc = add(p,
-			 "-A %s " MATCH_DNS " -j NFQUEUE --queue-balance %u:%u "
-			 "--queue-bypass",
-			 chain, cfg->queue_first, cfg->queue_last);
+	queue_spec(cfg->queue_first, cfg->queue_last, queue, sizeof(queue));
+	if (rc == 0)
+		rc = add(&p->q,
+			 "-A %s " MATCH_DNS " -j NFQUEUE %s --queue-bypass",
+			 chain, queue);
+	/* the answer path follows cfg alone: also widens only the
+	 * prefilter, and answers are judged by the new rules at once */
+	p->answers = config_count_rules(cfg, CONFIG_RULE_ANSWER) > 0;
+	if (rc == 0 && p->answers)
+		rc = add_answers(p, cfg);
 	if (rc < 0) {
 		rules_plan_free(p);
 		errno = -rc;
@@ -162,23 +230,40 @@ void rules_plan_free(struct rules_plan *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->n; i++)
-		free(p->line[i]);
-	free(p->line);
+	lines_free(&p->q);
+	lines_free(&p->a);
 	free(p);
 }
 
-void rules_restore_text(const struct rules_plan *p, bool add_jump, FILE *out)
+void rules_restore_text(const struct rules_plan *p,
+			const struct rules_live *live, FILE *out)
 {
 	fprintf(out, "*%s\n", RULES_TABLE);
 	/* with --noflush a chain named here is created, or flushed */
 	fprintf(out, ":%s - [0:0]\n", RULES_CHAIN);
 	if (p->two_chains)
 		fprintf(out, ":%s - [0:0]\n", RULES_CHAIN_QUERIES);
-	for (size_t i = 0; i < p->n; i++)
-		fprintf(out, "%s\n", p->line[i]);
-	if (add_jump)
+	if (p->answers)
+		fprintf(out, ":%s - [0:0]\n", RULES_CHAIN_ANSWERS);
+	for (size_t i = 0; i < p->q.n; i++)
+		fprintf(out, "%s\n", p->q.v[i]);
+	for (size_t i = 0; i < p->a.n; i++)
+		fprintf(out, "%s\n", p->a.v[i]);
+	if (live != NULL && !live->input_jump)
 		fprintf(out, "-I INPUT 1 %s -j %s\n", MATCH_DNS, RULES_CHAIN);
+	if (live != NULL && p->answers && live->output_jumps == 0)
+		fprintf(out, "-I OUTPUT 1 %s -j %s\n", MATCH_ANSWER,
+			RULES_CHAIN_ANSWERS);
+	/* answers judged by no rule: the jumps go first, then the chain
+	 * (a chain still jumped to cannot be deleted) */
+	if (live != NULL && !p->answers) {
+		for (size_t i = 0; i < live->output_jumps; i++)
+			fprintf(out, "-D OUTPUT %s -j %s\n", MATCH_ANSWER,
+				RULES_CHAIN_ANSWERS);
+		if (live->answer_chain)
+			fprintf(out, "-F %s\n-X %s\n", RULES_CHAIN_ANSWERS,
+				RULES_CHAIN_ANSWERS);
+	}
 	fprintf(out, "COMMIT\n");
 }
 
@@ -237,16 +322,199 @@ __attribute__((format(printf, 3, 4))) static void say(char *why, size_t len,
 	va_end(ap);
 }
 
+/* The worse of two states: the one an operator must act on first. */
+static enum rules_state worse(enum rules_state a, enum rules_state b)
+{
+	static const int rank[] = {
+		[RULES_OK] = 0,	     [RULES_SHADOWED] = 1, [RULES_STALE] = 2,
+		[RULES_MISSING] = 3, [RULES_UNKNOWN] = 4,
+	};
+
+	return rank[a] >= rank[b] ? a : b;
+}
+
+/* A chain's rules as found, against what the plan wants there. */
+struct chain_check {
+	const char *name;	  /* the chain messages name */
+	const struct lines *want; /* the plan's rules */
+	size_t seen;		  /* rules found */
+	size_t mismatch;	  /* of them, not the plan's at their place */
+	size_t first;		  /* the first mismatch's place, from 0 */
+	char got[SHOWN + 1];	  /* and the start of its text */
+	bool got_long;		  /* which goes on */
+};
+
+static void check_rule(struct chain_check *c, const char *line)
+{
+	if ((c->seen >= c->want->n || strcmp(line, c->want->v[c->seen]) != 0) &&
+	    c->mismatch++ == 0) {
+		c->first = c->seen;
+		snprintf(c->got, sizeof(c->got), "%s", line);
+		c->got_long = strlen(line) > SHOWN;
+	}
+	c->seen++;
+}
+
+/* Says which rule of the chain first differs from the plan, if one does. */
+static void say_mismatch(const struct chain_check *c, int family, char *why,
+			 size_t whylen)
+{
+	const struct lines *w = c->want;
+
+	if (c->mismatch == 0)
+		return;
+	say(why, whylen,
+	    "%s: rule %zu of %s is '%s%s' where '%.*s%s' was expected; ",
+	    family_name(family), c->first + 1, c->name, c->got,
+	    c->got_long ? "..." : "", SHOWN,
+	    c->first < w->n ? w->v[c->first] : "nothing",
+	    c->first < w->n && strlen(w->v[c->first]) > SHOWN ? "..." : "");
+}
+
+/* Whether the chain differs from the plan; says so when only the number
+ * of rules does (say_mismatch has said the rest). */
+static bool chain_differs(const struct chain_check *c, int family, char *why,
+			  size_t whylen, bool name_it)
+{
+	if (c->mismatch > 0)
+		return true;
+	if (c->seen == c->want->n)
+		return false;
+	if (name_it)
+		say(why, whylen,
+		    "%s: %zu rules in %s where %zu were expected; ",
+		    family_name(family), c->seen, c->name, c->want->n);
+	else
+		say(why, whylen, "%s: %zu rules where %zu were expected; ",
+		    family_name(family), c->seen, c->want->n);
+	return true;
+}
+
+/* What one pass over the mangle table found. */
+struct scan {
+	struct rules_live live;
+	bool chain;		    /* DNSRL exists */
+	size_t input, jump_at;	    /* INPUT's rules; the jump's place */
+	size_t output, out_jump_at; /* OUTPUT's rules; the jump's place */
+	struct chain_check q, a;    /* DNSRL and DNSRL-Q; DNSRL-OUT */
+};
+
+static void scan_line(struct scan *sc, const char *line)
+{
+	if (strncmp(line, ":" RULES_CHAIN " ", strlen(RULES_CHAIN) + 2) == 0)
+		sc->chain = true;
+	if (strncmp(line, ":" RULES_CHAIN_ANSWERS " ",
+		    strlen(RULES_CHAIN_ANSWERS) + 2) == 0)
+		sc->live.answer_chain = true;
+	if (in_chain(line, "INPUT")) {
+		if (!sc->live.input_jump && strcmp(line, JUMP) == 0) {
+			sc->live.input_jump = true;
+			sc->jump_at = sc->input;
+		}
+		sc->input++;
+	}
+	if (in_chain(line, "OUTPUT")) {
+		if (strcmp(line, JUMP_ANSWERS) == 0) {
+			if (sc->live.output_jumps++ == 0)
+				sc->out_jump_at = sc->output;
+		}
+		sc->output++;
+	}
+	if (in_chain(line, RULES_CHAIN) || in_chain(line, RULES_CHAIN_QUERIES))
+		check_rule(&sc->q, line);
+	if (in_chain(line, RULES_CHAIN_ANSWERS))
+		check_rule(&sc->a, line);
+}
+
+/* The query path: DNSRL (and DNSRL-Q), jumped to first from INPUT. */
+static enum rules_state compare_queries(const struct rules_plan *p,
+					const struct scan *sc, char *why,
+					size_t whylen)
+{
+	enum rules_state st = RULES_OK;
+
+	say_mismatch(&sc->q, p->family, why, whylen);
+	if (!sc->chain) {
+		say(why, whylen, "%s: no chain %s in the %s table; ",
+		    family_name(p->family), RULES_CHAIN, RULES_TABLE);
+		return RULES_MISSING;
+	}
+	if (!sc->live.input_jump) {
+		say(why, whylen, "%s: no rule of %s INPUT jumps to %s; ",
+		    family_name(p->family), RULES_TABLE, RULES_CHAIN);
+		st = RULES_MISSING;
+	}
+	if (chain_differs(&sc->q, p->family, why, whylen, false))
+		st = worse(st, RULES_STALE);
+	if (sc->live.input_jump && sc->jump_at > 0) {
+		say(why, whylen,
+		    "%s: %zu rules of %s INPUT come before the jump to %s "
+		    "and may decide UDP/53 first; ",
+		    family_name(p->family), sc->jump_at, RULES_TABLE,
+		    RULES_CHAIN);
+		st = worse(st, RULES_SHADOWED);
+	}
+	return st;
+}
+
+/*
+ * The answer path: DNSRL-OUT, jumped to first from OUTPUT, when the plan
+ * judges answers; nothing of it otherwise (a chain left by a policy with
+ * answer rules would still hold answers up in the queue, or have them
+ * dropped by a daemon that no longer means to).
+ */
+static enum rules_state compare_answers(const struct rules_plan *p,
+					const struct scan *sc, char *why,
+					size_t whylen)
+{
+	enum rules_state st = RULES_OK;
+
+	if (!p->answers) {
+		if (!sc->live.answer_chain)
+			return RULES_OK;
+		say(why, whylen,
+		    "%s: chain %s in the %s table sends answers to a queue, "
+		    "but the configuration has no answer-rule; ",
+		    family_name(p->family), RULES_CHAIN_ANSWERS, RULES_TABLE);
+		return RULES_STALE;
+	}
+	say_mismatch(&sc->a, p->family, why, whylen);
+	if (!sc->live.answer_chain) {
+		say(why, whylen, "%s: no chain %s in the %s table; ",
+		    family_name(p->family), RULES_CHAIN_ANSWERS, RULES_TABLE);
+		return RULES_MISSING;
+	}
+	if (sc->live.output_jumps == 0) {
+		say(why, whylen, "%s: no rule of %s OUTPUT jumps to %s; ",
+		    family_name(p->family), RULES_TABLE, RULES_CHAIN_ANSWERS);
+		st = RULES_MISSING;
+	}
+	if (chain_differs(&sc->a, p->family, why, whylen, true))
+		st = worse(st, RULES_STALE);
+	if (sc->live.output_jumps > 0 && sc->out_jump_at > 0) {
+		say(why, whylen,
+		    "%s: %zu rules of %s OUTPUT come before the jump to %s "
+		    "and may decide answers from port 53 first; ",
+		    family_name(p->family), sc->out_jump_at, RULES_TABLE,
+		    RULES_CHAIN_ANSWERS);
+		st = worse(st, RULES_SHADOWED);
+	}
+	return st;
+}
+
 enum rules_state rules_compare(const struct rules_plan *p, const char *save,
-			       bool *has_jump, char *why, size_t whylen)
+			       struct rules_live *live, char *why,
+			       size_t whylen)
 {
 	char line[LINE_MAX_LEN];
-	bool in_table = false, chain = false;
-	size_t ours = 0, input = 0, jump_at = 0, mismatch = 0;
-	enum rules_state st = RULES_OK;
+	struct scan sc = {
+		.q = {.name = RULES_CHAIN, .want = &p->q},
+		.a = {.name = RULES_CHAIN_ANSWERS, .want = &p->a},
+	};
+	bool in_table = false;
+	enum rules_state st;
 	const char *s = save;
 
-	*has_jump = false;
 	if (whylen > 0)
 		why[0] = '\0';
 	while ((s = next_line(s, line, sizeof(line))) != NULL) {
@@ -254,64 +522,12 @@ enum rules_state rules_compare(const struct rules_plan *p, const char *save,
 			in_table = strcmp(line + 1, RULES_TABLE) == 0;
 			continue;
 		}
-		if (!in_table)
-			continue;
-		if (strncmp(line, ":" RULES_CHAIN " ",
-			    strlen(RULES_CHAIN) + 2) == 0)
-			chain = true;
-		if (in_chain(line, "INPUT")) {
-			if (!*has_jump && strcmp(line, JUMP) == 0) {
-				*has_jump = true;
-				jump_at = input;
-			}
-			input++;
-		}
-		if (in_chain(line, RULES_CHAIN) ||
-		    in_chain(line, RULES_CHAIN_QUERIES)) {
-			if ((ours >= p->n ||
-			     strcmp(line, p->line[ours]) != 0) &&
-			    mismatch++ == 0)
-				say(why, whylen,
-				    "%s: rule %zu of %s is '%.60s%s' where "
-				    "'%.60s%s' was expected; ",
-				    family_name(p->family), ours + 1,
-				    RULES_CHAIN, line,
-				    strlen(line) > 60 ? "..." : "",
-				    ours < p->n ? p->line[ours] : "nothing",
-				    ours < p->n && strlen(p->line[ours]) > 60
-					    ? "..."
-					    : "");
-			ours++;
-		}
+		if (in_table)
+			scan_line(&sc, line);
 	}
-	if (!chain) {
-		say(why, whylen, "%s: no chain %s in the %s table; ",
-		    family_name(p->family), RULES_CHAIN, RULES_TABLE);
-		return RULES_MISSING;
-	}
-	if (!*has_jump) {
-		say(why, whylen, "%s: no rule of %s INPUT jumps to %s; ",
-		    family_name(p->family), RULES_TABLE, RULES_CHAIN);
-		st = RULES_MISSING;
-	}
-	if (mismatch > 0 || ours != p->n) {
-		if (mismatch == 0)
-			say(why, whylen,
-			    "%s: %zu rules where %zu were "
-			    "expected; ",
-			    family_name(p->family), ours, p->n);
-		if (st == RULES_OK)
-			st = RULES_STALE;
-	}
-	if (*has_jump && jump_at > 0) {
-		say(why, whylen,
-		    "%s: %zu rules of %s INPUT come before the jump to %s "
-		    "and may decide UDP/53 first; ",
-		    family_name(p->family), jump_at, RULES_TABLE, RULES_CHAIN);
-		if (st == RULES_OK)
-			st = RULES_SHADOWED;
-	}
-	return st;
+	*live = sc.live;
+	st = compare_queries(p, &sc, why, whylen);
+	return worse(st, compare_answers(p, &sc, why, whylen));
 }
 
 /* Whether save (a filter table) holds an older dnsrl's jump. */
@@ -326,25 +542,14 @@ static bool legacy_jump(const char *save)
 	return false;
 }
 
-/* The worse of two states: the one an operator must act on first. */
-static enum rules_state worse(enum rules_state a, enum rules_state b)
-{
-	static const int rank[] = {
-		[RULES_OK] = 0,	     [RULES_SHADOWED] = 1, [RULES_STALE] = 2,
-		[RULES_MISSING] = 3, [RULES_UNKNOWN] = 4,
-	};
-
-	return rank[a] >= rank[b] ? a : b;
-}
-
 static enum rules_state verify_family(const struct config *cfg, int family,
 				      char *why, size_t whylen)
 {
 	struct rules_plan *p = rules_plan_new(cfg, NULL, family);
 	char err[256], part[RULES_WHY_MAX];
+	struct rules_live live;
 	enum rules_state st;
 	char *save = NULL;
-	bool has_jump;
 
 	if (p == NULL) {
 		say(why, whylen, "%s: out of memory; ", family_name(family));
@@ -356,7 +561,7 @@ static enum rules_state verify_family(const struct config *cfg, int family,
 		rules_plan_free(p);
 		return RULES_UNKNOWN;
 	}
-	st = rules_compare(p, save, &has_jump, part, sizeof(part));
+	st = rules_compare(p, save, &live, part, sizeof(part));
 	say(why, whylen, "%s", part);
 	free(save);
 	rules_plan_free(p);
@@ -419,14 +624,14 @@ static void fixed_text(void *arg, FILE *out)
 
 struct install {
 	const struct rules_plan *plan;
-	bool add_jump;
+	struct rules_live live;
 };
 
 static void install_text(void *arg, FILE *out)
 {
 	const struct install *in = arg;
 
-	rules_restore_text(in->plan, in->add_jump, out);
+	rules_restore_text(in->plan, &in->live, out);
 }
 
 /* Removal of dnsrl's rules from table, as save shows them. */
@@ -435,11 +640,22 @@ struct removal {
 	const char *save;
 };
 
+/* Whether line ends with " -j chain". */
+static bool jumps_to(const char *line, const char *chain)
+{
+	size_t n = strlen(line), c = strlen(chain);
+
+	return n > c + 4 && strncmp(line + n - c - 4, " -j ", 4) == 0 &&
+	       strcmp(line + n - c, chain) == 0;
+}
+
 static void removal_text(void *arg, FILE *out)
 {
 	const struct removal *r = arg;
-	static const char *const chains[] = {RULES_CHAIN, RULES_CHAIN_QUERIES};
-	bool have[2] = {false, false};
+	static const char *const chains[] = {RULES_CHAIN, RULES_CHAIN_QUERIES,
+					     RULES_CHAIN_ANSWERS};
+	enum { NCHAINS = sizeof(chains) / sizeof(chains[0]) };
+	bool have[NCHAINS] = {false};
 	char line[LINE_MAX_LEN];
 	const char *s = r->save;
 	bool in_table = false;
@@ -452,23 +668,22 @@ static void removal_text(void *arg, FILE *out)
 		}
 		if (!in_table)
 			continue;
-		for (int i = 0; i < 2; i++)
+		for (int i = 0; i < NCHAINS; i++)
 			if (line[0] == ':' &&
 			    strncmp(line + 1, chains[i], strlen(chains[i])) ==
 				    0 &&
 			    line[1 + strlen(chains[i])] == ' ')
 				have[i] = true;
-		/* every jump into our chain, whatever its matches */
-		if (in_chain(line, "INPUT") &&
-		    strlen(line) > strlen(" -j " RULES_CHAIN) &&
-		    strcmp(line + strlen(line) - strlen(" -j " RULES_CHAIN),
-			   " -j " RULES_CHAIN) == 0)
+		/* every jump into our chains, whatever its matches */
+		if ((in_chain(line, "INPUT") && jumps_to(line, RULES_CHAIN)) ||
+		    (in_chain(line, "OUTPUT") &&
+		     jumps_to(line, RULES_CHAIN_ANSWERS)))
 			fprintf(out, "-D %s\n", line + 3);
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NCHAINS; i++)
 		if (have[i])
 			fprintf(out, "-F %s\n", chains[i]);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NCHAINS; i++)
 		if (have[i])
 			fprintf(out, "-X %s\n", chains[i]);
 	fprintf(out, "COMMIT\n");
@@ -510,8 +725,7 @@ static int install_family(const struct config *cfg, const struct config *also,
 	rc = xtables_run(family, XTABLES_SAVE, RULES_TABLE, NULL, 0, &save, err,
 			 errlen);
 	if (rc == 0) {
-		rules_compare(p, save, &in.add_jump, why, sizeof(why));
-		in.add_jump = !in.add_jump;
+		rules_compare(p, save, &in.live, why, sizeof(why));
 		rc = restore(family, install_text, &in, err, errlen);
 	}
 	/* a DNSRL-Q left by a configuration with served prefixes: nothing
@@ -578,13 +792,28 @@ static void print_family(const struct config *cfg, int family, FILE *out)
 			"%s.\n",
 			family_name(family), p->why);
 	fprintf(out, "%s-restore --noflush <<'EOF'\n", t);
-	rules_restore_text(p, false, out);
+	rules_restore_text(p, NULL, out);
 	fprintf(out, "EOF\n");
 	fprintf(out,
 		"%s -t %s -C INPUT %s -j %s 2>/dev/null ||\n"
 		"\t%s -t %s -I INPUT 1 %s -j %s\n",
 		t, RULES_TABLE, MATCH_DNS, RULES_CHAIN, t, RULES_TABLE,
 		MATCH_DNS, RULES_CHAIN);
+	if (p->answers)
+		fprintf(out,
+			"%s -t %s -C OUTPUT %s -j %s 2>/dev/null ||\n"
+			"\t%s -t %s -I OUTPUT 1 %s -j %s\n",
+			t, RULES_TABLE, MATCH_ANSWER, RULES_CHAIN_ANSWERS, t,
+			RULES_TABLE, MATCH_ANSWER, RULES_CHAIN_ANSWERS);
+	else /* left by a configuration with answer rules */
+		fprintf(out,
+			"while %s -t %s -D OUTPUT %s -j %s 2>/dev/null; do :; "
+			"done\n"
+			"%s -t %s -F %s 2>/dev/null && %s -t %s -X %s || "
+			"true\n",
+			t, RULES_TABLE, MATCH_ANSWER, RULES_CHAIN_ANSWERS, t,
+			RULES_TABLE, RULES_CHAIN_ANSWERS, t, RULES_TABLE,
+			RULES_CHAIN_ANSWERS);
 	if (!p->two_chains)
 		fprintf(out,
 			"%s -t %s -F %s 2>/dev/null && %s -t %s -X %s || "
@@ -599,8 +828,32 @@ static void print_family(const struct config *cfg, int family, FILE *out)
 	rules_plan_free(p);
 }
 
+/* The script's word on the answer path, when there is one. */
+static void print_answers_comment(const struct config *cfg, FILE *out)
+{
+	if (config_count_rules(cfg, CONFIG_RULE_ANSWER) == 0)
+		return;
+	fprintf(out,
+		"# Answers from port 53 of at least %u octets go to NFQUEUE %u",
+		config_answer_min_size(cfg), cfg->answer_queue_first);
+	if (cfg->answer_queue_last != cfg->answer_queue_first)
+		fprintf(out, "-%u", cfg->answer_queue_last);
+	fprintf(out,
+		".\n"
+		"# The chain %s sits in the %s table too, jumped to by the\n"
+		"# first rule of %s OUTPUT: answers are whole there "
+		"(fragmented only\n"
+		"# after POSTROUTING), and the filter table's OUTPUT rules "
+		"come after it.\n"
+		"# Shorter answers stay in the kernel; --queue-bypass lets "
+		"answers\n"
+		"# through whenever the daemon is not running.\n",
+		RULES_CHAIN_ANSWERS, RULES_TABLE, RULES_TABLE);
+}
+
 void rules_print(const struct config *cfg, FILE *out)
 {
+	bool answers = config_count_rules(cfg, CONFIG_RULE_ANSWER) > 0;
 	char path[256];
 
 	comment_path(cfg->path != NULL ? cfg->path : "defaults", path,
@@ -630,9 +883,10 @@ void rules_print(const struct config *cfg, FILE *out)
 		"# compiled from the rules' qtypes: run this again after a "
 		"reload that\n"
 		"# changes them, or set manage-rules yes and let the daemon "
-		"do it.\n"
-		"set -e\n",
+		"do it.\n",
 		path, RULES_CHAIN, RULES_TABLE, RULES_TABLE);
+	print_answers_comment(cfg, out);
+	fprintf(out, "set -e\n");
 	print_family(cfg, AF_INET, out);
 	print_family(cfg, AF_INET6, out);
 	fprintf(out, "# To remove (or: dnsrl --remove-rules):\n");
@@ -644,5 +898,17 @@ void rules_print(const struct config *cfg, FILE *out)
 			"%s -t %s -X %s\n",
 			t, RULES_TABLE, MATCH_DNS, RULES_CHAIN, t, RULES_TABLE,
 			RULES_CHAIN, t, RULES_TABLE, RULES_CHAIN);
+		if (cfg->nserve > 0)
+			fprintf(out, "#   %s -t %s -F %s; %s -t %s -X %s\n", t,
+				RULES_TABLE, RULES_CHAIN_QUERIES, t,
+				RULES_TABLE, RULES_CHAIN_QUERIES);
+		if (answers)
+			fprintf(out,
+				"#   %s -t %s -D OUTPUT %s -j %s; %s -t %s -F "
+				"%s; %s -t %s -X %s\n",
+				t, RULES_TABLE, MATCH_ANSWER,
+				RULES_CHAIN_ANSWERS, t, RULES_TABLE,
+				RULES_CHAIN_ANSWERS, t, RULES_TABLE,
+				RULES_CHAIN_ANSWERS);
 	}
 }

@@ -16,6 +16,20 @@
 #      returned TXT in the kernel), and the live bpf rule is the one
 #      --print-rules prints for the new file.  No manual step.
 #   4. dnsrl --remove-rules leaves no DNSRL chain nor jump, IPv4 or IPv6.
+#   5. Answer rules (and served prefixes): the printed script, run twice,
+#      leaves the same ruleset, whose DNSRL-OUT lines are the printed ones
+#      and whose jump is the first rule of mangle OUTPUT (IPv4 and IPv6).
+#      With no daemon bound to the answer queue answers still flow
+#      (--queue-bypass): a 4 KB answer (dig +bufsize=4096) is counted
+#      once by the NFQUEUE rule, with the bytes of the whole datagram
+#      (OUTPUT sees it before fragmentation); a small answer, and a big
+#      one to a prefix not served, are not counted.  The daemon's live
+#      check says "in place", then "shadowed" behind an ACCEPT inserted
+#      first in mangle OUTPUT, "missing" without the jump, "stale" once a
+#      reload drops the answer rule; the printed script for that file
+#      removes the answer chain.  manage-rules: a reload without answer
+#      rules takes them out, one with them puts them back.  Each time,
+#      and after --remove-rules, mangle OUTPUT is otherwise as it was.
 set -eu
 
 # shellcheck source=lib.sh
@@ -176,6 +190,220 @@ removed() {
 	assert_true "a second removal finds nothing and succeeds" true
 }
 
+# Two texts are the same: one line when they are, a diff when not.
+assert_same() {
+	if [ "$2" = "$3" ]; then
+		_ok "$1 ($(wc -l <<<"$2") lines)"
+	else
+		_fail "$1: got (<) / want (>):"
+		diff <(echo "$2") <(echo "$3") | sed 's/^/     /'
+	fi
+}
+
+# mangle OUTPUT (its policy line and rules), IPv4 then IPv6.
+mangle_output() {
+	mangle | grep -E '^(:OUTPUT |-A OUTPUT )'
+}
+
+# The first rule of mangle OUTPUT, for iptables or ip6tables.
+first_output_rule() {
+	srv "$1" -w -t mangle -S OUTPUT | grep -m1 -- '^-A '
+}
+
+# "PACKETS BYTES" counted by the NFQUEUE rules of DNSRL-OUT, for FAMILY.
+answer_counts() {
+	local ipt=iptables
+
+	[ "$1" = 6 ] && ipt=ip6tables
+	srv "$ipt" -w -t mangle -vnxL DNSRL-OUT |
+		awk '$3 == "NFQUEUE" { p += $1; b += $2 }
+			END { print p + 0, b + 0 }'
+}
+
+# dig from SRC to DST for NAME TYPE with a 4096-octet EDNS buffer, never
+# retried over TCP; prints "SIZE FLAGS" (the DNS message's size and its
+# header flags), or nothing without an answer.
+dig_size() {
+	cli dig +bufsize=4096 +ignore +tries=1 +time=2 -b "$1" @"$2" "$3" "$4" |
+		awk '/^;; flags:/ { sub(/^;; flags: /, ""); sub(/;.*/, "");
+				f = $0; gsub(/ /, ",", f) }
+			/^;; MSG SIZE/ { s = $NF }
+			END { if (s != "") print s, f }'
+}
+
+# The log line matching RE, once more than now: sends SIGHUP and waits.
+hup_expect() {
+	hup_until "$1" "$(($(log_count "$1") + 1))"
+}
+
+# With answer rules, no daemon: big answers are counted (whole) by the
+# NFQUEUE rule and flow; small ones and those to strangers stay in the
+# kernel.  FAMILY SRC STRANGER SERVER HEADER (the IP and UDP headers'
+# octets).
+answer_traffic() {
+	local fam=$1 src=$2 stranger=$3 dst=$4 hdr=$5 got size flags n0 n1
+
+	srv "$(ip_tool "$fam")" -w -t mangle -Z DNSRL-OUT
+	got=$(dig_size "$src" "$dst" www.big.example A)
+	echo "   IPv$fam small answer: ${got:-none}"
+	assert_range "IPv$fam: a small answer comes" "${got%% *}" 1 999
+	assert_eq "IPv$fam: the small answer is not queued (packets bytes)" \
+		"$(answer_counts "$fam")" "0 0"
+	got=$(dig_size "$src" "$dst" big.example TXT)
+	echo "   IPv$fam big answer: ${got:-none}"
+	size=${got%% *}
+	flags=${got#* }
+	assert_range "IPv$fam: the big answer comes, no daemon bound" \
+		"$size" 3000 4096
+	assert_eq "IPv$fam: and is whole (no TC)" \
+		"$(tr , '\n' <<<"$flags" | grep -cx tc || true)" 0
+	assert_eq "IPv$fam: the NFQUEUE rule saw it once, whole (packets bytes)" \
+		"$(answer_counts "$fam")" "1 $((size + hdr))"
+	n0=$(answer_counts "$fam")
+	got=$(dig_size "$stranger" "$dst" big.example TXT)
+	echo "   IPv$fam big answer to $stranger (not served): ${got:-none}"
+	assert_range "IPv$fam: a big answer to a stranger comes" \
+		"${got%% *}" 3000 4096
+	n1=$(answer_counts "$fam")
+	assert_eq "IPv$fam: it is not queued" "$n1" "$n0"
+}
+
+ip_tool() {
+	if [ "$1" = 6 ]; then echo ip6tables; else echo iptables; fi
+}
+
+answers() {
+	local aconf=$RUN_DIR/answers.conf qconf=$RUN_DIR/queries.conf
+	local before after out_before ipt printed live pid st
+
+	echo "== 5. the answer path: mangle OUTPUT, chain DNSRL-OUT"
+	# an operator's rule of its own in mangle OUTPUT, left as it is
+	for ipt in iptables ip6tables; do
+		srv "$ipt" -w -t mangle -A OUTPUT -p tcp -j MARK --set-mark 7
+	done
+	out_before=$(mangle_output)
+	cat >"$RUN_DIR/answers.body" <<'EOF'
+serve 198.51.100.0/24 2001:db8:1::/64
+rule any-abuse {
+	qtype ANY
+	limit 2/60s
+}
+answer-rule big {
+	size 1000
+	bytes 64k/10s
+	action truncate
+}
+EOF
+	# the same without the answer rule
+	sed '/^answer-rule/,/^}/d' "$RUN_DIR/answers.body" \
+		>"$RUN_DIR/queries.body"
+	dnsrl_conf "$aconf" <"$RUN_DIR/answers.body"
+	dnsrl_conf "$qconf" <"$RUN_DIR/queries.body"
+	dnsrl_rules_install "$aconf"
+	before=$(mangle)
+	dnsrl_rules_install "$aconf"
+	after=$(mangle)
+	assert_same "the printed script run twice: the same ruleset" \
+		"$after" "$before"
+	for ipt in iptables ip6tables; do
+		assert_eq "$ipt: the first rule of mangle OUTPUT" \
+			"$(first_output_rule "$ipt")" \
+			"-A OUTPUT -p udp -m udp --sport 53 -j DNSRL-OUT"
+	done
+	assert_eq "the operator's OUTPUT rule stays, once per family" \
+		"$(grep -c -- '^-A OUTPUT -p tcp -j MARK' <<<"$after")" 2
+	for fam in 4 6; do
+		printed=$(dnsrl_printed_rules "$aconf" "$fam" | sort)
+		live=$(srv "$(ip_tool "$fam")-save" -t mangle |
+			grep -- '^-A DNSRL' | sort)
+		assert_same "IPv$fam: iptables-save prints the printed rules back" \
+			"$live" "$printed"
+	done
+	assert_eq "IPv4: one answer rule a served prefix" \
+		"$(grep -c -- '^-A DNSRL-OUT -d 198.51.100.0/24 ' <<<"$after")" 1
+
+	echo "   no daemon: --queue-bypass"
+	answer_traffic 4 "$CLI4" "$ALLOWED4" "$SRV4" 28
+	answer_traffic 6 "$CLI6" "$OTHER6" "$SRV6" 48
+
+	dnsrl_start "$aconf"
+	pid=$DAEMON_PID
+	assert_true "start: the rules are in place" \
+		wait_for_log "dnsrl\[$pid\]: rules: in place" 5
+	srv iptables -w -t mangle -I OUTPUT 1 -p udp -j ACCEPT
+	hup_expect "dnsrl\[$pid\]: rules: shadowed: "
+	assert_true "an accept ahead of the OUTPUT jump: shadowed" \
+		wait_for_log "dnsrl\[$pid\]: rules: shadowed: IPv4: 1 rules of mangle OUTPUT come before the jump to DNSRL-OUT" 1
+	srv iptables -w -t mangle -D OUTPUT -p udp -j ACCEPT
+	srv ip6tables -w -t mangle -D OUTPUT -p udp --sport 53 -j DNSRL-OUT
+	hup_expect "dnsrl\[$pid\]: rules: missing: "
+	assert_true "no OUTPUT jump: missing" \
+		wait_for_log "dnsrl\[$pid\]: rules: missing: IPv6: no rule of mangle OUTPUT jumps to DNSRL-OUT" 1
+	dnsrl_rules_install "$aconf"
+	hup_expect "dnsrl\[$pid\]: rules: in place"
+	assert_eq "the script put the jump back, first" \
+		"$(first_output_rule ip6tables)" \
+		"-A OUTPUT -p udp -m udp --sport 53 -j DNSRL-OUT"
+	cp "$qconf" "$aconf.new"
+	mv "$aconf.new" "$aconf"
+	hup_expect "dnsrl\[$pid\]: rules: stale: "
+	assert_true "no answer rule, DNSRL-OUT still there: stale" \
+		wait_for_log "dnsrl\[$pid\]: rules: stale: IPv4: chain DNSRL-OUT in the mangle table sends answers to a queue, but the configuration has no answer-rule" 1
+	dnsrl_rules_install "$aconf"
+	assert_eq "the script for the file without answer rules: no DNSRL-OUT" \
+		"$(mangle | grep -c DNSRL-OUT || true)" 0
+	assert_same "and mangle OUTPUT as it was" \
+		"$(mangle_output)" "$out_before"
+	hup_expect "dnsrl\[$pid\]: rules: in place"
+	st=0
+	daemon_stop TERM || st=$?
+	assert_eq "daemon exit status" "$st" 0
+
+	echo "   manage-rules yes: reloads take the answer path out and back"
+	dnsrl_rules_remove
+	{
+		echo "manage-rules yes"
+		cat "$RUN_DIR/answers.body"
+	} | dnsrl_conf "$RUN_DIR/a.managed"
+	{
+		echo "manage-rules yes"
+		cat "$RUN_DIR/queries.body"
+	} | dnsrl_conf "$RUN_DIR/q.managed"
+	cp "$RUN_DIR/a.managed" "$aconf"
+	dnsrl_start "$aconf"
+	pid=$DAEMON_PID
+	assert_true "the daemon installed its rules" \
+		wait_for_log "dnsrl\[$pid\]: rules: installed" 5
+	assert_true "and found them in place" \
+		wait_for_log "dnsrl\[$pid\]: rules: in place" 5
+	assert_eq "the jump to DNSRL-OUT, first in mangle OUTPUT" \
+		"$(first_output_rule ip6tables)" \
+		"-A OUTPUT -p udp -m udp --sport 53 -j DNSRL-OUT"
+	cp "$RUN_DIR/q.managed" "$aconf.new"
+	mv "$aconf.new" "$aconf"
+	hup_expect "dnsrl\[$pid\]: rules: in place"
+	assert_eq "a reload without answer rules: no DNSRL-OUT" \
+		"$(mangle | grep -c DNSRL-OUT || true)" 0
+	assert_same "and mangle OUTPUT as it was" \
+		"$(mangle_output)" "$out_before"
+	cp "$RUN_DIR/a.managed" "$aconf.new"
+	mv "$aconf.new" "$aconf"
+	hup_expect "dnsrl\[$pid\]: rules: in place"
+	assert_eq "a reload with them again: the jump, once a family" \
+		"$(mangle | grep -c -- '^-A OUTPUT -p udp -m udp --sport 53 -j DNSRL-OUT$' || true)" 2
+	assert_eq "no reload warning" \
+		"$(log_count "dnsrl\[$pid\]: reload.*(failed|could not)")" 0
+	st=0
+	daemon_stop TERM || st=$?
+	assert_eq "daemon exit status" "$st" 0
+
+	srv "$DNSRL" --remove-rules
+	assert_eq "--remove-rules: no DNSRL left in mangle" \
+		"$(mangle | grep -c DNSRL || true)" 0
+	assert_same "--remove-rules: mangle OUTPUT as it was" \
+		"$(mangle_output)" "$out_before"
+}
+
 main() {
 	dnsrl_require
 	ns_setup
@@ -193,6 +421,7 @@ EOF
 	live_check
 	managed
 	removed
+	answers
 	dnsrl_assert_clean
 	finish
 }

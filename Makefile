@@ -107,6 +107,12 @@ $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(DNSRL_CFLAGS) -o $@ $< $(DNSRL_LDFLAGS)
 
+# replace_probe answers through the queue module itself: it links the
+# library (an explicit rule, so it wins over the pattern above).
+$(B)/tools/replace_probe: tests/tools/replace_probe.c $(B)/libdnsrl.a
+	@mkdir -p $(@D)
+	$(CC) $(DNSRL_CFLAGS) -o $@ $< $(B)/libdnsrl.a $(DNSRL_LDFLAGS) $(LIBS)
+
 # Two sources, so each is compiled on its own: one dependency file each.
 $(B)/fuzz-replay/%.o: tests/fuzz/%.c
 	@mkdir -p $(@D)

@@ -28,12 +28,13 @@ static void on_signal(int sig)
 }
 
 static enum queue_verdict accept_all(void *arg, const uint8_t *pkt, size_t len,
-				     uint64_t now)
+				     uint64_t now, struct queue_out *out)
 {
 	(void)arg;
 	(void)pkt;
 	(void)len;
 	(void)now;
+	(void)out;
 	return QUEUE_ACCEPT;
 }
 

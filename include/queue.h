@@ -4,10 +4,13 @@
  *
  * queue_process() drains up to QUEUE_BATCH packets with one recvmmsg(),
  * asks the caller for each verdict, and answers the whole batch with one
- * sendmsg(): drops singly, then one NFQNL_MSG_VERDICT_BATCH accept for
- * the highest id, which covers every other packet of the batch.  Every
- * packet received gets exactly one verdict; one that cannot be read is
- * accepted and counted.
+ * sendmsg(): drops and replacements singly, each an NFQNL_MSG_VERDICT of
+ * its own (a replacement is NF_ACCEPT with an NFQA_PAYLOAD attribute that
+ * holds the new packet), in the order the packets came, then one
+ * NFQNL_MSG_VERDICT_BATCH accept for the highest accepted id, which
+ * covers every other packet of the batch.  Every packet received gets
+ * exactly one verdict; one that cannot be read is decided by the handler
+ * with no bytes, one without an id cannot be answered and is counted.
  */
 #ifndef DNSRL_QUEUE_H
 #define DNSRL_QUEUE_H
@@ -30,8 +33,37 @@
 #define QUEUE_MSG_MAX (0x10000 + 0x1000)
 
 enum queue_verdict {
-	QUEUE_ACCEPT,
-	QUEUE_DROP,
+	QUEUE_ACCEPT,  /* the packet as it is */
+	QUEUE_DROP,    /* the packet is discarded */
+	QUEUE_REPLACE, /* accept, but send the handler's packet in its place */
+};
+
+/*
+ * The longest replacement packet, IP header included: 1280, the IPv6
+ * minimum link MTU (RFC 8200 section 5).  A replacement goes where a large
+ * answer went, to a client whose path MTU nobody knows, and is meant to
+ * arrive whole: an IPv6 packet of 1280 octets crosses every link without
+ * fragmenting, and an IPv4 one as large crosses the paths met in practice
+ * (the reasoning behind DNS Flag Day 2020's 1232-octet EDNS size, 1280
+ * less the IPv6 and UDP headers).  The limit also sizes the queue's verdict
+ * buffer, which holds a whole batch of replacements.
+ */
+#define QUEUE_REPLACE_MAX 1280
+
+/*
+ * Where a handler writes a replacement packet.  The queue passes buf with
+ * room == QUEUE_REPLACE_MAX and len == 0; buf is 4-octet aligned, the
+ * place the NFQA_PAYLOAD attribute's data takes in the verdict message,
+ * so that the packet is written once and not copied.  A handler that
+ * returns QUEUE_REPLACE has written the new packet (from its IP header
+ * on, lengths and checksums already right: the kernel takes it as it is)
+ * into buf[0..len) and set len, 1 to room.  For any other verdict buf is
+ * unused and may hold anything.  buf is valid only during the call.
+ */
+struct queue_out {
+	uint8_t *buf;
+	size_t room;
+	size_t len;
 };
 
 struct queue_params {
@@ -46,11 +78,16 @@ struct queue_params {
  * Decides one packet (pkt starts at the IP header; len bytes were copied)
  * at time now (ns, CLOCK_MONOTONIC, read once per batch).  A message that
  * arrives without its payload is decided with pkt NULL and len 0: the
- * handler must not let it through unjudged.
+ * handler must not let it through unjudged.  To replace the packet the
+ * handler writes the new one into out (see struct queue_out) and returns
+ * QUEUE_REPLACE.  A QUEUE_REPLACE with out->len 0 or over
+ * QUEUE_REPLACE_MAX is a bug of the handler's: the packet is then
+ * dropped (the replacement exists to limit harm, so the original is never
+ * let through instead) and counted as STATS_INTERNAL.
  */
 struct queue_handler {
 	enum queue_verdict (*decide)(void *arg, const uint8_t *pkt, size_t len,
-				     uint64_t now);
+				     uint64_t now, struct queue_out *out);
 	void *arg;
 };
 
@@ -78,7 +115,8 @@ uint16_t queue_num(const struct queue *q);
 
 /*
  * Receives one batch without blocking and answers it.  Counts packets,
- * verdicts, id gaps, netlink errors and failures in *s.  Returns the
+ * verdicts (accepted, dropped, replaced: each verdict is one of the
+ * three), id gaps, netlink errors and failures in *s.  Returns the
  * number of packets handled, 0 when there was nothing to read, or -errno
  * on an error of the socket itself (ENOBUFS is counted and returns 0).
  */

@@ -20,8 +20,11 @@
 enum stats_counter {
 	STATS_PACKETS,	 /* packets received from the queue */
 	STATS_VERDICTS,	 /* verdicts sent (one per packet) */
-	STATS_ACCEPTED,	 /* ... of them accept */
+	STATS_ACCEPTED,	 /* ... of them accept, the packet unchanged */
 	STATS_DROPPED,	 /* ... of them drop */
+	STATS_REPLACED,	 /* ... of them accept with a new packet in its place:
+			    neither accepted nor dropped, so verdicts =
+			    accepted + dropped + replaced */
 	STATS_ALLOWED,	 /* queries from an allow-listed source */
 	STATS_MALFORMED, /* packets or payloads that cannot be read to their
 			    question: the `malformed` setting decided */
@@ -89,7 +92,8 @@ void stats_publish(struct stats_box *b, const struct stats *s);
 void stats_collect(struct stats_box *b, struct stats *sum);
 
 /*
- * Formats the daemon line: "packets=... verdicts=... accepted=... ...".
+ * Formats the daemon line: "packets=... verdicts=... accepted=...
+ * dropped=... replaced=... ...".
  * Returns what snprintf returns.
  */
 int stats_format_daemon(const struct stats *s, char *buf, size_t buflen);

@@ -27,6 +27,8 @@ psmisc
 util-linux
 valgrind
 systemd
+python3
+tcpdump
 "
 
 missing=""

@@ -30,6 +30,23 @@
 	 MNL_ALIGN(sizeof(struct nlattr)) +   \
 	 MNL_ALIGN(sizeof(struct nfqnl_msg_verdict_hdr)))
 
+/*
+ * A replacement: a verdict message and an NFQA_PAYLOAD attribute holding
+ * the new packet.
+ */
+#define REPLACE_MSG_LEN                                       \
+	(VERDICT_MSG_LEN + MNL_ALIGN(sizeof(struct nlattr)) + \
+	 MNL_ALIGN(QUEUE_REPLACE_MAX))
+
+/*
+ * The verdicts of one batch: each packet may need a message of its own
+ * (a replacement at the most), then the batch accept.  About 165 KiB.
+ */
+#define OUT_LEN (QUEUE_BATCH * REPLACE_MSG_LEN + VERDICT_MSG_LEN)
+
+/* Netlink refuses a send longer than the send buffer less this. */
+#define SNDBUF_SLACK 32
+
 /* Room for a config message, its acknowledgement or a packet meanwhile. */
 #define NL_BUF_LEN 8192
 
@@ -45,9 +62,15 @@ struct queue {
 	struct mmsghdr msgs[QUEUE_BATCH];
 	struct iovec iov[QUEUE_BATCH];
 	uint8_t (*bufs)[QUEUE_MSG_MAX];
-	/* every packet of a batch may need its own drop, plus the batch */
-	char out[(QUEUE_BATCH + 1) * VERDICT_MSG_LEN];
+	char *out; /* OUT_LEN octets: the verdicts of a batch */
 };
+
+static void queue_free(struct queue *q)
+{
+	free(q->bufs);
+	free(q->out);
+	free(q);
+}
 
 static struct queue *queue_alloc(int fd, uint16_t num)
 {
@@ -57,8 +80,10 @@ static struct queue *queue_alloc(int fd, uint16_t num)
 		return NULL;
 	/* untouched: a page is resident once a message that long came */
 	q->bufs = aligned_alloc(4096, QUEUE_BATCH * QUEUE_MSG_MAX);
-	if (q->bufs == NULL) {
-		free(q);
+	/* likewise: a batch of replacements is what fills it */
+	q->out = calloc(1, OUT_LEN);
+	if (q->bufs == NULL || q->out == NULL) {
+		queue_free(q);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -90,8 +115,7 @@ void queue_close(struct queue *q)
 		mnl_socket_close(q->nl);
 	else
 		close(q->fd);
-	free(q->bufs);
-	free(q);
+	queue_free(q);
 }
 
 int queue_fd(const struct queue *q)
@@ -136,12 +160,28 @@ static size_t put_verdict(char *out, size_t off, uint16_t num, int type,
 	return off + MNL_ALIGN(nlh->nlmsg_len);
 }
 
+/*
+ * Ends the NFQA_PAYLOAD attribute a whose data, len octets, the handler
+ * wrote in place, and adds it to nlh.  This is mnl_attr_put() (and
+ * nfq_nlmsg_verdict_put_pkt(), which calls it) without its memcpy(): the
+ * data is already where the copy would put it, and a memcpy() onto itself
+ * is undefined.
+ */
+static void end_payload(struct nlmsghdr *nlh, struct nlattr *a, size_t len)
+{
+	a->nla_type = NFQA_PAYLOAD;
+	a->nla_len = (uint16_t)(MNL_ATTR_HDRLEN + len);
+	/* the padding is sent too: no stale octets of an earlier batch */
+	memset((char *)mnl_attr_get_payload(a) + len, 0, MNL_ALIGN(len) - len);
+	nlh->nlmsg_len += MNL_ALIGN(a->nla_len);
+}
+
 /* Bookkeeping of one batch while it is being decided. */
 struct batch {
 	size_t out_len;
 	bool any_accept;
 	uint32_t accept_id; /* the latest accepted id */
-	unsigned accepted, dropped;
+	unsigned accepted, dropped, replaced;
 };
 
 static void note_id(struct queue *q, uint32_t id, struct stats *s)
@@ -155,6 +195,34 @@ static void note_id(struct queue *q, uint32_t id, struct stats *s)
 	}
 	q->have_last = true;
 	q->last_id = id;
+}
+
+/*
+ * Sends the verdicts decided so far, the batch accept last, and starts
+ * the batch afresh.
+ */
+static void send_batch(struct queue *q, struct batch *b, struct stats *s)
+{
+	/*
+	 * The batch verdict accepts every id still queued up to accept_id,
+	 * and so would let a dropped or replaced packet below it through as
+	 * it was.  None is still queued by then: its own verdict precedes
+	 * the batch's in this same send, and the kernel takes the messages
+	 * of a send one after the other, in order.
+	 */
+	if (b->any_accept)
+		b->out_len = put_verdict(q->out, b->out_len, q->num,
+					 NFQNL_MSG_VERDICT_BATCH, b->accept_id,
+					 NF_ACCEPT);
+	if (b->out_len > 0 && send_all(q->fd, q->out, b->out_len) < 0) {
+		s->c[STATS_SEND_FAIL]++;
+	} else {
+		s->c[STATS_VERDICTS] += b->accepted + b->dropped + b->replaced;
+		s->c[STATS_ACCEPTED] += b->accepted;
+		s->c[STATS_DROPPED] += b->dropped;
+		s->c[STATS_REPLACED] += b->replaced;
+	}
+	*b = (struct batch){0};
 }
 
 /*
@@ -195,20 +263,53 @@ static void decide_one(struct queue *q, const struct queue_handler *h,
 		       struct batch *b, uint32_t id, const struct nlattr *pl,
 		       uint32_t cap_len, uint64_t now, struct stats *s)
 {
+	struct nlmsghdr *nlh;
+	struct nlattr *a;
+	struct queue_out out;
 	enum queue_verdict v;
 
+	/*
+	 * The kernel sends one packet a datagram, so a batch holds at most
+	 * QUEUE_BATCH and out has room for them all.  Should a datagram
+	 * ever carry more, what is decided goes first rather than past the
+	 * end of out.
+	 */
+	if (OUT_LEN - b->out_len < REPLACE_MSG_LEN + VERDICT_MSG_LEN)
+		send_batch(q, b, s);
+	/*
+	 * The packet's own message, should it need one, goes at out_len.  It
+	 * is made a replacement beforehand, its payload attribute begun, so
+	 * that the handler writes a new packet where that attribute's data
+	 * goes: nothing is copied.  A drop is written over it, an accept
+	 * leaves it unsent.
+	 */
+	nlh = nfq_nlmsg_put(q->out + b->out_len, NFQNL_MSG_VERDICT, q->num);
+	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
+	a = mnl_nlmsg_get_payload_tail(nlh);
+	out = (struct queue_out){.buf = mnl_attr_get_payload(a),
+				 .room = QUEUE_REPLACE_MAX};
 	s->c[STATS_PACKETS]++;
 	note_id(q, id, s);
 	if (pl != NULL) {
 		if (cap_len > mnl_attr_get_payload_len(pl))
 			s->c[STATS_CUT]++;
 		v = h->decide(h->arg, mnl_attr_get_payload(pl),
-			      mnl_attr_get_payload_len(pl), now);
+			      mnl_attr_get_payload_len(pl), now, &out);
 	} else {
 		s->c[STATS_INTERNAL]++;
-		v = h->decide(h->arg, NULL, 0, now);
+		v = h->decide(h->arg, NULL, 0, now, &out);
 	}
-	if (v == QUEUE_DROP) {
+	if (v == QUEUE_REPLACE &&
+	    (out.len == 0 || out.len > QUEUE_REPLACE_MAX)) {
+		/* the handler meant to limit this packet: not the original */
+		s->c[STATS_INTERNAL]++;
+		v = QUEUE_DROP;
+	}
+	if (v == QUEUE_REPLACE) {
+		end_payload(nlh, a, out.len);
+		b->out_len += MNL_ALIGN(nlh->nlmsg_len);
+		b->replaced++;
+	} else if (v == QUEUE_DROP) {
 		b->out_len = put_verdict(q->out, b->out_len, q->num,
 					 NFQNL_MSG_VERDICT, id, NF_DROP);
 		b->dropped++;
@@ -298,17 +399,7 @@ int queue_process(struct queue *q, const struct queue_handler *h,
 	for (int i = 0; i < n; i++)
 		handle_buffer(q, h, &b, q->bufs[i], q->msgs[i].msg_len,
 			      q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC, now, s);
-	if (b.any_accept)
-		b.out_len = put_verdict(q->out, b.out_len, q->num,
-					NFQNL_MSG_VERDICT_BATCH, b.accept_id,
-					NF_ACCEPT);
-	if (b.out_len > 0 && send_all(q->fd, q->out, b.out_len) < 0) {
-		s->c[STATS_SEND_FAIL]++;
-		return n;
-	}
-	s->c[STATS_VERDICTS] += b.accepted + b.dropped;
-	s->c[STATS_ACCEPTED] += b.accepted;
-	s->c[STATS_DROPPED] += b.dropped;
+	send_batch(q, &b, s);
 	return n;
 }
 
@@ -397,6 +488,24 @@ static int size_rcvbuf(int fd, uint32_t maxlen, uint32_t bytes)
 	return -errno;
 }
 
+/* One send carries a batch's verdicts, replacements and all. */
+static int size_sndbuf(int fd)
+{
+	int want = OUT_LEN + SNDBUF_SLACK;
+	int have = 0;
+	socklen_t len = sizeof(have);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &have, &len) == 0 &&
+	    have >= want)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) ==
+	    0)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want)) == 0)
+		return 0;
+	return -errno;
+}
+
 struct queue *queue_open(const struct queue_params *qp)
 {
 	struct mnl_socket *nl;
@@ -415,6 +524,8 @@ struct queue *queue_open(const struct queue_params *qp)
 	q->nl = nl;
 	rc = size_rcvbuf(q->fd, qp->maxlen, qp->rcvbuf);
 	if (rc == 0)
+		rc = size_sndbuf(q->fd);
+	if (rc == 0)
 		rc = configure(q, qp);
 	if (rc < 0) {
 		errno = -rc;
@@ -427,10 +538,8 @@ struct queue *queue_open(const struct queue_params *qp)
 	return q;
 fail:
 	rc = errno;
-	if (q != NULL) {
-		free(q->bufs);
-		free(q);
-	}
+	if (q != NULL)
+		queue_free(q);
 	mnl_socket_close(nl);
 	errno = rc;
 	return NULL;

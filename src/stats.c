@@ -62,22 +62,22 @@ int stats_format_daemon(const struct stats *s, char *buf, size_t buflen)
 	return snprintf(
 		buf, buflen,
 		"packets=%" PRIu64 " verdicts=%" PRIu64 " accepted=%" PRIu64
-		" dropped=%" PRIu64 " queries=%" PRIu64 " allowed=%" PRIu64
-		" malformed=%" PRIu64 " fragments=%" PRIu64 " other=%" PRIu64
-		" invalid=%" PRIu64 " cut=%" PRIu64 " responses=%" PRIu64
-		" opcode=%" PRIu64 " qdcount=%" PRIu64 " inserted=%" PRIu64
-		" reused=%" PRIu64 " evicted=%" PRIu64
+		" dropped=%" PRIu64 " replaced=%" PRIu64 " queries=%" PRIu64
+		" allowed=%" PRIu64 " malformed=%" PRIu64 " fragments=%" PRIu64
+		" other=%" PRIu64 " invalid=%" PRIu64 " cut=%" PRIu64
+		" responses=%" PRIu64 " opcode=%" PRIu64 " qdcount=%" PRIu64
+		" inserted=%" PRIu64 " reused=%" PRIu64 " evicted=%" PRIu64
 		" evicted-limited=%" PRIu64 " id-gaps=%" PRIu64
 		" enobufs=%" PRIu64 " nl-errors=%" PRIu64 " internal=%" PRIu64
 		" send-fail=%" PRIu64,
 		s->c[STATS_PACKETS], s->c[STATS_VERDICTS], s->c[STATS_ACCEPTED],
-		s->c[STATS_DROPPED], s->dns[DNS_QUERY], s->c[STATS_ALLOWED],
-		s->c[STATS_MALFORMED], s->pkt[PACKET_FRAGMENT],
-		s->pkt[PACKET_OTHER], s->pkt[PACKET_INVALID], s->c[STATS_CUT],
-		s->dns[DNS_RESPONSE], s->dns[DNS_OPCODE], s->dns[DNS_QDCOUNT],
-		s->table.inserted, s->table.reused, s->table.evicted,
-		s->table.evicted_limited, s->c[STATS_ID_GAPS],
-		s->c[STATS_ENOBUFS], s->c[STATS_NL_ERRORS],
+		s->c[STATS_DROPPED], s->c[STATS_REPLACED], s->dns[DNS_QUERY],
+		s->c[STATS_ALLOWED], s->c[STATS_MALFORMED],
+		s->pkt[PACKET_FRAGMENT], s->pkt[PACKET_OTHER],
+		s->pkt[PACKET_INVALID], s->c[STATS_CUT], s->dns[DNS_RESPONSE],
+		s->dns[DNS_OPCODE], s->dns[DNS_QDCOUNT], s->table.inserted,
+		s->table.reused, s->table.evicted, s->table.evicted_limited,
+		s->c[STATS_ID_GAPS], s->c[STATS_ENOBUFS], s->c[STATS_NL_ERRORS],
 		s->c[STATS_INTERNAL], s->c[STATS_SEND_FAIL]);
 }
 

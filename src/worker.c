@@ -53,10 +53,13 @@ bool worker_pop_event(struct worker *w, struct worker_event *ev)
 	return true;
 }
 
+/* The queries' queue: accept or drop, never a replacement (out unused). */
 static enum queue_verdict decide(void *arg, const uint8_t *pkt, size_t len,
-				 uint64_t now)
+				 uint64_t now, struct queue_out *out)
 {
 	struct worker *w = arg;
+
+	(void)out;
 
 	return policy_decide(w->cur, &w->ctx, pkt, len, now) == POLICY_DROP
 		       ? QUEUE_DROP

@@ -52,7 +52,13 @@ for f in tests/test_*.c; do
 	add "$B/tests/$(basename "$f" .c)" "$f" $lib_srcs
 done
 for f in tests/tools/*.c; do
-	add "$B/tools/$(basename "$f" .c)" "$f"
+	n=$(basename "$f" .c)
+	# a tool with a rule of its own that links the library
+	if grep -q "^\$(B)/tools/$n: .*\$(B)/libdnsrl\.a" Makefile; then
+		add "$B/tools/$n" "$f" $lib_srcs
+	else
+		add "$B/tools/$n" "$f"
+	fi
 done
 for f in bench/*.c; do
 	add "$B/bench/$(basename "$f" .c)" "$f" $lib_srcs

@@ -510,6 +510,7 @@ static void fill_stats(struct stats *s, const struct fixture *f)
 	s->c[STATS_VERDICTS] = 999;
 	s->c[STATS_ACCEPTED] = 900;
 	s->c[STATS_DROPPED] = 99;
+	s->c[STATS_REPLACED] = 17;
 	s->c[STATS_ALLOWED] = 7;
 	s->c[STATS_MALFORMED] = 3;
 	s->c[STATS_ID_GAPS] = 11;
@@ -733,6 +734,7 @@ static void test_stats_text(void **state)
 	assert_int_equal(fclose(out), 0);
 	assert_string_equal(
 		buf, "stats: packets=1000 verdicts=999 accepted=900 dropped=99 "
+		     "replaced=17 "
 		     "queries=950 allowed=7 malformed=3 fragments=21 other=22 "
 		     "invalid=23 cut=16 responses=31 opcode=32 qdcount=33 "
 		     "inserted=41 "

@@ -36,7 +36,6 @@ enum stats_counter {
 	STATS_BATCHES,	 /* receive batches */
 	STATS_CUT,	 /* packets the kernel copied in part (NFQA_CAP_LEN) */
 	/* the answer path */
-	STATS_REPLACED,	    /* verdicts that carried a new packet */
 	STATS_ANSWERS,	    /* answers judged (UDP from port 53, QR=1) */
 	STATS_NOT_ANSWER,   /* UDP from port 53 with QR=0: accepted */
 	STATS_ANSWER_BYTES, /* octets of the judged answers (IP datagrams) */

@@ -76,8 +76,8 @@ struct worker {
  * Prepares w over queue q (taking ownership of q), judging answers
  * (policy_decide_answer) or queries.  Returns 0 or -errno.
  */
-int worker_init(struct worker *w, struct worker_shared *shared,
-		struct queue *q, bool answers);
+int worker_init(struct worker *w, struct worker_shared *shared, struct queue *q,
+		bool answers);
 
 /* Starts the thread.  Returns 0 or -errno. */
 int worker_start(struct worker *w);

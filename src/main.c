@@ -582,9 +582,9 @@ static void open_queues(struct daemon *d)
 	d->nworkers = d->nquery;
 	d->cfg->answer_path = config_count_rules(c, CONFIG_RULE_ANSWER) > 0;
 	if (d->cfg->answer_path)
-		d->nworkers += (size_t)(c->answer_queue_last -
-					c->answer_queue_first) +
-			       1;
+		d->nworkers +=
+			(size_t)(c->answer_queue_last - c->answer_queue_first) +
+			1;
 	d->workers = calloc(d->nworkers, sizeof(*d->workers));
 	if (d->workers == NULL)
 		fatal("workers");

@@ -332,9 +332,8 @@ void report_log(const struct report_top *t, const struct policy *p,
 static const struct stats *rule_sum(const struct report_view *v,
 				    const struct config_rule *r)
 {
-	return r->kind == CONFIG_RULE_ANSWER && v->answers != NULL
-		       ? v->answers
-		       : v->sum;
+	return r->kind == CONFIG_RULE_ANSWER && v->answers != NULL ? v->answers
+								   : v->sum;
 }
 
 int report_stats_text(const struct report_view *v, const char *why, FILE *out)
@@ -553,6 +552,9 @@ int report_prometheus_write(const struct report_view *v, FILE *out)
 	     f++) {
 		int c = prom_rule_families[f].counter;
 
+		if (prom_rule_families[f].answers_only &&
+		    policy_nanswer_rules(p) == 0)
+			continue;
 		prom_head(out, prom_rule_families[f].name,
 			  prom_rule_families[f].type,
 			  prom_rule_families[f].help);

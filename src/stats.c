@@ -101,8 +101,7 @@ int stats_format_answers(const struct stats *s, char *buf, size_t buflen)
 		s->pkt[PACKET_FRAGMENT], s->pkt[PACKET_OTHER],
 		s->pkt[PACKET_INVALID], s->c[STATS_CUT], s->table.inserted,
 		s->table.reused, s->table.evicted, s->table.evicted_limited,
-		s->c[STATS_ID_GAPS],
-		s->c[STATS_ENOBUFS], s->c[STATS_NL_ERRORS],
+		s->c[STATS_ID_GAPS], s->c[STATS_ENOBUFS], s->c[STATS_NL_ERRORS],
 		s->c[STATS_INTERNAL], s->c[STATS_SEND_FAIL]);
 }
 

@@ -58,12 +58,27 @@ static enum queue_verdict decide(void *arg, const uint8_t *pkt, size_t len,
 				 uint64_t now, struct queue_out *out)
 {
 	struct worker *w = arg;
+	struct policy_out po;
 
-	(void)out;
-
-	return policy_decide(w->cur, &w->ctx, pkt, len, now) == POLICY_DROP
-		       ? QUEUE_DROP
-		       : QUEUE_ACCEPT;
+	if (!w->answers) {
+		(void)out;
+		return policy_decide(w->cur, &w->ctx, pkt, len, now) ==
+				       POLICY_DROP
+			       ? QUEUE_DROP
+			       : QUEUE_ACCEPT;
+	}
+	/* the replacement is written where the verdict will carry it */
+	po.buf = out->buf;
+	po.room = out->room;
+	switch (policy_decide_answer(w->cur, &w->ctx, pkt, len, now, &po)) {
+	case POLICY_REPLACE:
+		out->len = po.len;
+		return QUEUE_REPLACE;
+	case POLICY_DROP:
+		return QUEUE_DROP;
+	default:
+		return QUEUE_ACCEPT;
+	}
 }
 
 int worker_init(struct worker *w, struct worker_shared *shared, struct queue *q,

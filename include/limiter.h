@@ -170,15 +170,12 @@ enum limiter_verdict limiter_charge(struct limiter *l,
 				    struct limiter_counters *c,
 				    struct limiter_event ev[2], int *nev);
 
-/* One query: limiter_charge at one token. */
-static inline enum limiter_verdict
-limiter_check(struct limiter *l, const struct limiter_rule *r, int family,
-	      uint64_t key, uint64_t now, struct limiter_counters *c,
-	      struct limiter_event ev[2], int *nev)
-{
-	return limiter_charge(l, r, family, key, now, NULL, c, ev, nev);
-}
-
+/* One query: limiter_charge at one token (a copy of its own, for speed). */
+enum limiter_verdict limiter_check(struct limiter *l,
+				   const struct limiter_rule *r, int family,
+				   uint64_t key, uint64_t now,
+				   struct limiter_counters *c,
+				   struct limiter_event ev[2], int *nev);
 /* State that an incremental sweep keeps between calls. */
 struct limiter_sweep {
 	size_t next;			      /* next bucket to visit */

@@ -24,10 +24,11 @@ enum packet_kind {
 };
 
 struct packet {
-	int family;	 /* AF_INET or AF_INET6 */
-	uint8_t src[16]; /* source address; IPv4 in src[0..3] */
-	uint8_t dst[16]; /* destination address, as it stands in the header */
-	uint16_t sport;	 /* host order */
+	int family;	    /* AF_INET or AF_INET6 */
+	uint8_t src[16];    /* source address; IPv4 in src[0..3] */
+	const uint8_t *dst; /* destination address, borrowed from the buffer:
+			       4 or 16 octets */
+	uint16_t sport;	    /* host order */
 	uint16_t dport;
 	bool first_fragment;	/* the first fragment of a datagram */
 	const uint8_t *payload; /* UDP payload, borrowed */

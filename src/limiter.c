@@ -525,10 +525,11 @@ static void slot_over(struct slot *s, const struct limiter_rule *r,
 	event_fill(&ev[(*nev)++], LIMITER_EV_HELD, s, d);
 }
 
-enum limiter_verdict
-limiter_charge(struct limiter *l, const struct limiter_rule *r, int family,
-	       uint64_t key, uint64_t now, struct limiter_cost *cost,
-	       struct limiter_counters *c, struct limiter_event ev[2], int *nev)
+/* Both entry points: the copy without a cost has none of its branches. */
+static inline enum limiter_verdict
+charge(struct limiter *l, const struct limiter_rule *r, int family,
+       uint64_t key, uint64_t now, struct limiter_cost *cost,
+       struct limiter_counters *c, struct limiter_event ev[2], int *nev)
 {
 	const uint8_t fam = (uint8_t)family;
 	enum limiter_verdict v;
@@ -595,6 +596,23 @@ out:
 			v == LIMITER_PASS || v == LIMITER_TOTAL ? 0 : s->drops;
 	unlock_two(l, b1, b2);
 	return v;
+}
+
+enum limiter_verdict
+limiter_charge(struct limiter *l, const struct limiter_rule *r, int family,
+	       uint64_t key, uint64_t now, struct limiter_cost *cost,
+	       struct limiter_counters *c, struct limiter_event ev[2], int *nev)
+{
+	return charge(l, r, family, key, now, cost, c, ev, nev);
+}
+
+enum limiter_verdict limiter_check(struct limiter *l,
+				   const struct limiter_rule *r, int family,
+				   uint64_t key, uint64_t now,
+				   struct limiter_counters *c,
+				   struct limiter_event ev[2], int *nev)
+{
+	return charge(l, r, family, key, now, NULL, c, ev, nev);
 }
 
 bool limiter_sweep(struct limiter *l, struct limiter_sweep *s, size_t count,

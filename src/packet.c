@@ -70,7 +70,7 @@ static enum packet_kind parse_ipv4(const uint8_t *buf, size_t len,
 		return PACKET_INVALID;
 	p->family = AF_INET;
 	memcpy(p->src, buf + WIRE_IPV4_SRC, 4);
-	memcpy(p->dst, buf + WIRE_IPV4_DST, 4);
+	p->dst = buf + WIRE_IPV4_DST;
 
 	total = wire_read16(buf + WIRE_IPV4_TOTAL_LEN);
 	if (total < hlen)
@@ -99,7 +99,7 @@ static enum packet_kind parse_ipv6(const uint8_t *buf, size_t len,
 		return PACKET_INVALID;
 	p->family = AF_INET6;
 	memcpy(p->src, buf + WIRE_IPV6_SRC, 16);
-	memcpy(p->dst, buf + WIRE_IPV6_DST, 16);
+	p->dst = buf + WIRE_IPV6_DST;
 
 	/*
 	 * Zero announces a jumbogram, whose length a hop-by-hop option

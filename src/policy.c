@@ -422,7 +422,8 @@ void policy_free(struct policy *p)
 	free(p);
 }
 
-static bool rule_matches(const struct config_rule *c, struct dns_question *q)
+static inline bool rule_matches(const struct config_rule *c,
+				struct dns_question *q)
 {
 	bool hit = c->nqtypes == 0;
 

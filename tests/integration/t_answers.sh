@@ -142,10 +142,15 @@ truncated() {
 	cap=$RUN_DIR/trunc$fam.pcap
 	cli tcpdump -i "$CLI_IF" -U -s 0 -w "$cap" \
 		"(udp and src port 53) or (ip[6:2] & 0x3fff != 0) or (ip6[6] = 44)" \
-		>/dev/null 2>&1 &
+		>/dev/null 2>"$cap.err" &
 	tdpid=$!
 	track_pid "$tdpid"
-	sleep 1
+	# capturing once it says so
+	for ((n = 0; n < 100; n++)); do
+		grep -q 'listening on' "$cap.err" 2>/dev/null && break
+		sleep 0.1
+	done
+	assert_true "IPv$fam: tcpdump listens" grep -q 'listening on' "$cap.err"
 	t0=$(date +%s%N)
 	for ((n = 0; n < 15; n++)); do
 		out=$(cli dig +bufsize=4096 +tries=1 +time=3 -b "$src" @"$dst" \

@@ -160,7 +160,14 @@ truncated() {
 			tcp=$((tcp + 1))
 	done
 	ms=$((($(date +%s%N) - t0) / 1000000))
-	sleep 0.5
+	# tcpdump may lag behind under load: what it has not read yet is lost
+	# when it stops, so wait (5 s at most) for the truncated answers dig
+	# saw (the count is checked below; a wait that ends early changes it)
+	for ((n = 0; n < 50; n++)); do
+		[ "$(tcpdump -nr "$cap" 2>/dev/null | grep -c ' 0/0/1 ' || true)" -ge "$tcp" ] && break
+		sleep 0.1
+	done
+	sleep 0.2
 	kill "$tdpid" 2>/dev/null || true
 	wait "$tdpid" 2>/dev/null || true
 	untrack_pid "$tdpid"

@@ -25,7 +25,10 @@ enum policy_verdict {
 	POLICY_REPLACE, /* answers: send the packet written to policy_out */
 };
 
-/* Where an answer's replacement is written. */
+#define POLICY_TRUNCATE_UDP 512 /* a truncated query's EDNS UDP size */
+#define POLICY_OUT_MAX 1280	/* room policy_decide lends itself */
+
+/* Where a packet's replacement is written. */
 struct policy_out {
 	uint8_t *buf;
 	size_t room;
@@ -63,10 +66,19 @@ struct policy *policy_new(const struct config *cfg, const struct policy *prev,
 void policy_free(struct policy *p);
 
 /*
- * Decides the verdict of the IP packet pkt[0..len) at time now.  Never
+ * Decides the verdict of the query, the IP packet pkt[0..len), at time
+ * now.  POLICY_REPLACE when a truncate rule refused it: out holds the same
+ * query asking for at most POLICY_TRUNCATE_UDP octets of answer (see
+ * truncate_query), out->len long (out NULL: the verdict alone).  Never
  * fails: whatever cannot be parsed gets the configured setting and a
  * counter.
  */
+enum policy_verdict policy_decide_query(const struct policy *p,
+					struct policy_ctx *ctx,
+					const uint8_t *pkt, size_t len,
+					uint64_t now, struct policy_out *out);
+
+/* The same with out NULL: the verdict alone. */
 enum policy_verdict policy_decide(const struct policy *p,
 				  struct policy_ctx *ctx, const uint8_t *pkt,
 				  size_t len, uint64_t now);

@@ -71,6 +71,9 @@ enum truncate_status {
 	TRUNCATE_UNSUPPORTED,
 	/* out is shorter than the rewritten packet */
 	TRUNCATE_NO_ROOM,
+	/* truncate_query: the query asks for no more already (no OPT, or
+	 * a UDP size no larger): nothing to rewrite */
+	TRUNCATE_UNCHANGED,
 	TRUNCATE_NSTATUS
 };
 
@@ -86,6 +89,24 @@ enum truncate_status {
 enum truncate_status truncate_answer(const uint8_t *restrict pkt, size_t len,
 				     uint8_t *restrict out, size_t outlen,
 				     size_t *out_used);
+
+/*
+ * The query side of the same idea: writes into out[0..outlen) the query
+ * pkt[0..len) (an IPv4 or IPv6 datagram, UDP to port 53, QR=0, one
+ * question, walked as an answer is above) with its EDNS UDP payload size
+ * (the OPT RR's CLASS) lowered to udp_max, and its UDP checksum made right
+ * (an IPv4 datagram without one keeps none).  The resolver then truncates
+ * any answer longer than udp_max itself, with TC=1.  Nothing else changes:
+ * *out_used is len.  TRUNCATE_UNCHANGED when the query has no OPT (its
+ * answer keeps to 512 octets) or asks for udp_max or less; other statuses
+ * as for truncate_answer (TRUNCATE_NOT_ANSWER: not UDP to port 53, QR=1
+ * or QDCOUNT other than 1).  A query signed with TSIG no longer verifies
+ * (the OPT is covered): the resolver refuses it.  Out must not overlap
+ * pkt; nothing is allocated.
+ */
+enum truncate_status truncate_query(const uint8_t *restrict pkt, size_t len,
+				    uint16_t udp_max, uint8_t *restrict out,
+				    size_t outlen, size_t *out_used);
 
 /* A short fixed name for a status, for counters and logs ("ok", ...). */
 const char *truncate_status_name(enum truncate_status s);

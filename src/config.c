@@ -163,7 +163,7 @@ const struct key config_keys[K_COUNT] = {
 					    total_bytes_period),
 			   .expect = "B/T such as 10M/1s"},
 	/* its bond to action truncate is checked at the '}' */
-	[K_SLIP] = {"slip", KT_UINT, ANSWER_RULE(slip), .min = 1, .max = 100,
+	[K_SLIP] = {"slip", KT_UINT, RULE(slip), .min = 1, .max = 100,
 		    .expect = "1..100"},
 };
 
@@ -403,10 +403,22 @@ static int open_rule(struct parser *p, char **tok, int ntok,
 	return 0;
 }
 
-/*
- * An answer rule's checks at its '}': a limit of some kind, a slip only
- * where there is truncation (which then defaults to every time).
- */
+/* A slip only where there is truncation, which then defaults to every
+ * time. */
+static int check_slip(struct parser *p, struct config_rule *r)
+{
+	if (r->slip != 0 && r->action != CONFIG_ACTION_TRUNCATE)
+		return fail_at(p, p->seen[K_SLIP],
+			       "slip in %s %s without action truncate: slip N "
+			       "truncates every Nth refusal and drops the "
+			       "others",
+			       config_kind_word(r->kind), r->name);
+	if (r->action == CONFIG_ACTION_TRUNCATE && r->slip == 0)
+		r->slip = 1;
+	return 0;
+}
+
+/* An answer rule's checks at its '}': a limit of some kind, the slip. */
 static int close_answer_rule(struct parser *p, struct config_rule *r)
 {
 	if (r->limit_n == 0 && r->bytes_n == 0)
@@ -414,15 +426,7 @@ static int close_answer_rule(struct parser *p, struct config_rule *r)
 			       "answer-rule %s has no limit; add 'bytes "
 			       "64k/10s', 'limit 20/10s' (answers) or both",
 			       r->name);
-	if (r->slip != 0 && r->action != CONFIG_ACTION_TRUNCATE)
-		return fail_at(p, p->seen[K_SLIP],
-			       "slip in answer-rule %s without action "
-			       "truncate: slip N truncates every Nth refused "
-			       "answer and drops the others",
-			       r->name);
-	if (r->action == CONFIG_ACTION_TRUNCATE && r->slip == 0)
-		r->slip = 1;
-	return 0;
+	return check_slip(p, r);
 }
 
 static int close_rule(struct parser *p, char **tok, int ntok)
@@ -451,12 +455,8 @@ static int close_rule(struct parser *p, char **tok, int ntok)
 			       "rule %s would match every query; give it a "
 			       "qtype, a qname or both",
 			       r->name);
-	} else if (r->action == CONFIG_ACTION_TRUNCATE) {
-		return fail_at(p, p->seen[K_ACTION],
-			       "action truncate in rule %s: a query rule "
-			       "drops or logs; truncation is for answers "
-			       "(answer-rule)",
-			       r->name);
+	} else if (check_slip(p, r) != 0) {
+		return -EINVAL;
 	}
 	if (max_line != 0 && r->hold_down == 0)
 		return fail_at(p, max_line,

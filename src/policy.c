@@ -442,11 +442,52 @@ static enum policy_verdict setting(enum config_verdict v)
 	return v == CONFIG_DROP ? POLICY_DROP : POLICY_ACCEPT;
 }
 
+/*
+ * A refused query under action truncate: on the slip-th refusals of the
+ * source's episode (of the rule's total refusals, for the total) its EDNS
+ * UDP size is lowered to 512 (see truncate_query), so that the resolver
+ * answers with at most 512 octets and TC=1 and a real client retries over
+ * TCP; a query without EDNS goes as it is (its answer keeps to 512
+ * already).  The other refusals, and a query that cannot be rewritten,
+ * are dropped.
+ */
+__attribute__((noinline, cold)) static enum policy_verdict
+refuse_query(const struct prule *r, uint64_t *n, enum limiter_verdict v,
+	     uint32_t drops, const uint8_t *pkt, size_t len,
+	     struct policy_out *out)
+{
+	const struct config_rule *c = r->cfg;
+	uint64_t turn = v == LIMITER_TOTAL ? n[STATS_R_TOTAL] : drops;
+	uint8_t scratch[POLICY_OUT_MAX];
+	struct policy_out own = {.buf = scratch, .room = sizeof(scratch)};
+
+	if (out == NULL)
+		out = &own; /* the caller wants the verdict only */
+	if (c->action == CONFIG_ACTION_TRUNCATE && turn % c->slip == 0) {
+		switch (truncate_query(pkt, len, POLICY_TRUNCATE_UDP, out->buf,
+				       out->room, &out->len)) {
+		case TRUNCATE_OK:
+			n[STATS_R_TRUNCATED]++;
+			return POLICY_REPLACE;
+		case TRUNCATE_UNCHANGED:
+			n[STATS_R_TRUNCATED]++;
+			return POLICY_ACCEPT;
+		default:
+			n[STATS_R_TRUNC_FAILED]++;
+			break;
+		}
+	}
+	n[STATS_R_DROPPED]++;
+	return POLICY_DROP;
+}
+
 /* The rule walk for a query a rule may match, from a limited source. */
 static enum policy_verdict walk_rules(const struct policy *p,
 				      struct policy_ctx *ctx,
 				      const struct packet *pk,
-				      struct dns_question *q, uint64_t now)
+				      struct dns_question *q, const uint8_t *pkt,
+				      size_t len, uint64_t now,
+				      struct policy_out *out)
 {
 	int family = pk->family == AF_INET ? 4 : 6;
 
@@ -455,6 +496,7 @@ static enum policy_verdict walk_rules(const struct policy *p,
 		const struct config_rule *c = r->cfg;
 		uint64_t *n = ctx->stats->rule[r->lim.id];
 		struct limiter_event ev[2];
+		struct limiter_cost cost = {0};
 		enum limiter_verdict v;
 		uint64_t key;
 		int nev = 0;
@@ -465,8 +507,18 @@ static enum policy_verdict walk_rules(const struct policy *p,
 		key = limiter_key(family, pk->src,
 				  family == 4 ? c->ipv4_prefix
 					      : c->ipv6_prefix);
-		v = limiter_check(ctx->limiter, &r->lim, family, key, now,
-				  &ctx->stats->table, ev, &nev);
+		/* the episode's drops matter to a slip alone */
+		if (c->action == CONFIG_ACTION_TRUNCATE) {
+			cost.source = r->lim.rate.interval;
+			cost.total = r->lim.total ? r->lim.total->rate.interval
+						  : 0;
+			v = limiter_charge(ctx->limiter, &r->lim, family, key,
+					   now, &cost, &ctx->stats->table, ev,
+					   &nev);
+		} else {
+			v = limiter_check(ctx->limiter, &r->lim, family, key,
+					  now, &ctx->stats->table, ev, &nev);
+		}
 		for (int e = 0; e < nev && ctx->event != NULL; e++)
 			ctx->event(ctx->event_arg, &ev[e], q);
 		if (v == LIMITER_PASS) {
@@ -483,8 +535,7 @@ static enum policy_verdict walk_rules(const struct policy *p,
 			n[STATS_R_WOULD_DROP]++;
 			continue;
 		}
-		n[STATS_R_DROPPED]++;
-		return POLICY_DROP;
+		return refuse_query(r, n, v, cost.drops, pkt, len, out);
 	}
 	return POLICY_ACCEPT;
 }
@@ -492,6 +543,14 @@ static enum policy_verdict walk_rules(const struct policy *p,
 enum policy_verdict policy_decide(const struct policy *p,
 				  struct policy_ctx *ctx, const uint8_t *pkt,
 				  size_t len, uint64_t now)
+{
+	return policy_decide_query(p, ctx, pkt, len, now, NULL);
+}
+
+enum policy_verdict policy_decide_query(const struct policy *p,
+					struct policy_ctx *ctx,
+					const uint8_t *pkt, size_t len,
+					uint64_t now, struct policy_out *out)
 {
 	struct stats *s = ctx->stats;
 	struct dns_question q;
@@ -533,7 +592,7 @@ enum policy_verdict policy_decide(const struct policy *p,
 		s->c[STATS_ALLOWED]++;
 		return POLICY_ACCEPT;
 	}
-	return walk_rules(p, ctx, &pk, &q, now);
+	return walk_rules(p, ctx, &pk, &q, pkt, len, now, out);
 }
 
 /*

@@ -184,7 +184,7 @@ static bool skip_name(const uint8_t *m, size_t len, size_t *off)
  * so the loop ends by the bytes well before a count of 3 x 65535.
  */
 static enum truncate_status walk_dns(const uint8_t *m, size_t len,
-				     struct layout *l)
+				     bool answer, struct layout *l)
 {
 	uint32_t before_ar, total;
 	size_t off, start, name, rdlen;
@@ -193,7 +193,7 @@ static enum truncate_status walk_dns(const uint8_t *m, size_t len,
 
 	if (len < WIRE_DNS_HDR)
 		return TRUNCATE_MALFORMED;
-	if (!LDNS_QR_WIRE(m) || LDNS_QDCOUNT(m) != 1)
+	if ((bool)LDNS_QR_WIRE(m) != answer || LDNS_QDCOUNT(m) != 1)
 		return TRUNCATE_NOT_ANSWER;
 	name = question_name(m, len, WIRE_DNS_HDR);
 	if (name == 0 || len - WIRE_DNS_HDR - name < QUESTION_FIXED)
@@ -241,6 +241,53 @@ static void write_dns(uint8_t *o, const uint8_t *m, const struct layout *l)
 	memcpy(o + WIRE_DNS_HDR + l->qlen, m + l->opt, l->opt_len);
 }
 
+/*
+ * The whole walk of pkt[0..len): IP headers, UDP from port 53 (an answer)
+ * or to it (a query), the DNS message with its question and every RR.
+ */
+static enum truncate_status walk(const uint8_t *pkt, size_t len, bool answer,
+				 struct layout *l)
+{
+	enum truncate_status s;
+	const uint8_t *udp;
+
+	if (len == 0)
+		return TRUNCATE_MALFORMED;
+	switch (pkt[0] >> 4) {
+	case 4:
+		s = walk_ipv4(pkt, len, l);
+		break;
+	case 6:
+		s = walk_ipv6(pkt, len, l);
+		break;
+	default:
+		return TRUNCATE_MALFORMED;
+	}
+	if (s != TRUNCATE_OK)
+		return s;
+	udp = pkt + l->udp;
+	if (len - l->udp < WIRE_UDP_HDR)
+		return TRUNCATE_MALFORMED;
+	if (wire_read16(udp + (answer ? WIRE_UDP_SPORT : WIRE_UDP_DPORT)) !=
+	    WIRE_DNS_PORT)
+		return TRUNCATE_NOT_ANSWER;
+	if (wire_read16(udp + WIRE_UDP_LEN) != len - l->udp)
+		return TRUNCATE_MALFORMED;
+	return walk_dns(udp + WIRE_UDP_HDR, len - l->udp - WIRE_UDP_HDR,
+			answer, l);
+}
+
+/* The UDP checksum of the datagram at out + l->udp, ulen long. */
+static uint16_t udp_csum(const uint8_t *out, const struct layout *l,
+			 size_t ulen)
+{
+	if (l->family == AF_INET)
+		return csum_udp_ipv4(out + WIRE_IPV4_SRC, out + WIRE_IPV4_DST,
+				     out + l->udp, ulen);
+	return csum_udp_ipv6(out + WIRE_IPV6_SRC, out + WIRE_IPV6_DST,
+			     out + l->udp, ulen);
+}
+
 enum truncate_status truncate_answer(const uint8_t *restrict pkt, size_t len,
 				     uint8_t *restrict out, size_t outlen,
 				     size_t *out_used)
@@ -252,32 +299,11 @@ enum truncate_status truncate_answer(const uint8_t *restrict pkt, size_t len,
 	size_t ulen, need;
 
 	*out_used = 0;
-	if (len == 0)
-		return TRUNCATE_MALFORMED;
-	switch (pkt[0] >> 4) {
-	case 4:
-		s = walk_ipv4(pkt, len, &l);
-		break;
-	case 6:
-		s = walk_ipv6(pkt, len, &l);
-		break;
-	default:
-		return TRUNCATE_MALFORMED;
-	}
+	s = walk(pkt, len, true, &l);
 	if (s != TRUNCATE_OK)
 		return s;
-
 	udp = pkt + l.udp;
-	if (len - l.udp < WIRE_UDP_HDR)
-		return TRUNCATE_MALFORMED;
-	if (wire_read16(udp + WIRE_UDP_SPORT) != WIRE_DNS_PORT)
-		return TRUNCATE_NOT_ANSWER;
-	if (wire_read16(udp + WIRE_UDP_LEN) != len - l.udp)
-		return TRUNCATE_MALFORMED;
 	dns = udp + WIRE_UDP_HDR;
-	s = walk_dns(dns, len - l.udp - WIRE_UDP_HDR, &l);
-	if (s != TRUNCATE_OK)
-		return s;
 
 	/* every part is copied from the input, so need <= len */
 	ulen = WIRE_UDP_HDR + WIRE_DNS_HDR + l.qlen + l.opt_len;
@@ -294,19 +320,44 @@ enum truncate_status truncate_answer(const uint8_t *restrict pkt, size_t len,
 		ldns_write_uint16(out + WIRE_IPV4_TOTAL_LEN, (uint16_t)need);
 		ldns_write_uint16(out + IPV4_CSUM,
 				  csum_ipv4_header(out, l.udp));
-		ldns_write_uint16(oudp + WIRE_UDP_CSUM,
-				  csum_udp_ipv4(out + WIRE_IPV4_SRC,
-						out + WIRE_IPV4_DST, oudp,
-						ulen));
 	} else {
 		ldns_write_uint16(out + WIRE_IPV6_PAYLOAD_LEN,
 				  (uint16_t)(need - WIRE_IPV6_HDR));
-		ldns_write_uint16(oudp + WIRE_UDP_CSUM,
-				  csum_udp_ipv6(out + WIRE_IPV6_SRC,
-						out + WIRE_IPV6_DST, oudp,
-						ulen));
 	}
+	ldns_write_uint16(oudp + WIRE_UDP_CSUM, udp_csum(out, &l, ulen));
 	*out_used = need;
+	return TRUNCATE_OK;
+}
+
+enum truncate_status truncate_query(const uint8_t *restrict pkt, size_t len,
+				    uint16_t udp_max, uint8_t *restrict out,
+				    size_t outlen, size_t *out_used)
+{
+	struct layout l = {0};
+	enum truncate_status s;
+	size_t size_at, ulen;
+	uint8_t *oudp;
+
+	*out_used = 0;
+	s = walk(pkt, len, false, &l);
+	if (s != TRUNCATE_OK)
+		return s;
+	/* the OPT's CLASS is the requestor's UDP payload size (RFC 6891);
+	 * without an OPT the answer keeps to 512 octets already */
+	size_at = l.udp + WIRE_UDP_HDR + l.opt + 1 + 2;
+	if (l.opt_len == 0 || wire_read16(pkt + size_at) <= udp_max)
+		return TRUNCATE_UNCHANGED;
+	if (len > outlen)
+		return TRUNCATE_NO_ROOM;
+	memcpy(out, pkt, len);
+	ldns_write_uint16(out + size_at, udp_max);
+	oudp = out + l.udp;
+	ulen = len - l.udp;
+	/* an IPv4 datagram sent without a checksum keeps none */
+	if (l.family == AF_INET6 || wire_read16(oudp + WIRE_UDP_CSUM) != 0)
+		ldns_write_uint16(oudp + WIRE_UDP_CSUM,
+				  udp_csum(out, &l, ulen));
+	*out_used = len;
 	return TRUNCATE_OK;
 }
 
@@ -318,6 +369,7 @@ const char *truncate_status_name(enum truncate_status s)
 		[TRUNCATE_MALFORMED] = "malformed",
 		[TRUNCATE_UNSUPPORTED] = "unsupported",
 		[TRUNCATE_NO_ROOM] = "no-room",
+		[TRUNCATE_UNCHANGED] = "unchanged",
 	};
 
 	return (unsigned int)s < TRUNCATE_NSTATUS ? names[s] : "?";

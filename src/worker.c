@@ -58,19 +58,15 @@ static enum queue_verdict decide(void *arg, const uint8_t *pkt, size_t len,
 				 uint64_t now, struct queue_out *out)
 {
 	struct worker *w = arg;
-	struct policy_out po;
-
-	if (!w->answers) {
-		(void)out;
-		return policy_decide(w->cur, &w->ctx, pkt, len, now) ==
-				       POLICY_DROP
-			       ? QUEUE_DROP
-			       : QUEUE_ACCEPT;
-	}
 	/* the replacement is written where the verdict will carry it */
-	po.buf = out->buf;
-	po.room = out->room;
-	switch (policy_decide_answer(w->cur, &w->ctx, pkt, len, now, &po)) {
+	struct policy_out po = {.buf = out->buf, .room = out->room};
+	enum policy_verdict v =
+		w->answers ? policy_decide_answer(w->cur, &w->ctx, pkt, len,
+						  now, &po)
+			   : policy_decide_query(w->cur, &w->ctx, pkt, len, now,
+						 &po);
+
+	switch (v) {
 	case POLICY_REPLACE:
 		out->len = po.len;
 		return QUEUE_REPLACE;

@@ -158,7 +158,7 @@ static void test_keys_errors(void **state)
 					   "rule r; expected one of "
 					   "qtype, qname, limit, ipv4-prefix, "
 					   "ipv6-prefix, hold-down, "
-					   "hold-down-max, total, action, }");
+					   "hold-down-max, total, action, slip, }");
 	expect_err("Queue 0\n", "t.conf:1: unknown setting 'Queue': settings "
 				"are lower case ('queue')");
 	expect_err("RULE r {\n", "t.conf:1: unknown setting 'RULE': settings "
@@ -388,6 +388,7 @@ static void test_print_text(void **state)
 			       "\thold-down-max 80m\n"
 			       "\t# total (none)\n"
 			       "\taction        drop\n"
+			       "\t# slip (no truncation)\n"
 			       "}\n");
 	free(t);
 	config_free(c);
@@ -474,14 +475,22 @@ static void test_answer_rules(void **state)
 		   "'limit 20/10s' (answers) or both");
 	expect_err("answer-rule a {\nbytes 1k/1s\nslip 2\n}\n",
 		   "t.conf:3: slip in answer-rule a without action truncate: "
-		   "slip N truncates every Nth refused answer and drops the "
-		   "others");
+		   "slip N truncates every Nth refusal and drops the others");
+	expect_err("rule q {\nqtype ANY\nlimit 1/1s\nslip 3\n}\n",
+		   "t.conf:4: slip in rule q without action truncate: slip N "
+		   "truncates every Nth refusal and drops the others");
 	expect_err("rule q {\nqtype ANY\nlimit 1/1s\nsize 100\n}\n",
 		   "t.conf:4: size is an answer-rule setting; q is a query "
 		   "rule (opened at line 1)");
-	expect_err("rule q {\nqtype ANY\nlimit 1/1s\naction truncate\n}\n",
-		   "t.conf:4: action truncate in rule q: a query rule drops or "
-		   "logs; truncation is for answers (answer-rule)");
+	/* a query rule truncates too: slip 1 unless said */
+	c = parse_ok("rule q {\nqtype ANY\nlimit 1/1s\naction truncate\n}\n"
+		     "rule r {\nqtype TXT\nlimit 1/1s\naction truncate\n"
+		     "slip 4\n}\n");
+	assert_int_equal(c->rules[0].action, CONFIG_ACTION_TRUNCATE);
+	assert_int_equal(c->rules[0].slip, 1);
+	assert_int_equal(c->rules[1].slip, 4);
+	assert_round_trip(c);
+	config_free(c);
 	expect_err("answer-rule a {\nbytes 1k/1s\nfoo 1\n}\n",
 		   "t.conf:3: unknown setting 'foo' in answer-rule a; "
 		   "expected one of qtype, qname, limit, ipv4-prefix, "

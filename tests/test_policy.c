@@ -584,6 +584,74 @@ static void test_buckets_survive_reload(void **state)
 	teardown_fixture(f);
 }
 
+/*
+ * A query rule with action truncate and slip 2: within the limit queries
+ * pass; over it they are dropped and, every second refusal, let through
+ * asking for 512 octets of answer (ldns reads the same query with EDNS
+ * size 512); a query without EDNS is let through as it is on its turn
+ * (its answer keeps to 512 already).  Counters: truncated and dropped add
+ * up to the refusals.
+ */
+static void test_query_truncate(void **state)
+{
+	struct fixture *f = setup_text("rule t {\n"
+				       "\tqtype TXT\n"
+				       "\tlimit 2/1h\n"
+				       "\taction truncate\n"
+				       "\tslip 2\n"
+				       "}\n");
+	uint8_t dns[300], pkt[600], out[1280];
+	struct policy_out o = {.buf = out, .room = sizeof(out)};
+	enum policy_verdict v[12];
+	size_t n, len;
+
+	(void)state;
+	/* example.net TXT with an OPT asking for 4096 */
+	n = pkt_dns_query(dns, 0x4242, "example.net", T_TXT);
+	dns[11] = 1; /* ARCOUNT */
+	memcpy(dns + n, "\0\0\x29\x10\0\0\0\0\0\0\0", 11);
+	n += 11;
+	len = pkt_ipv4_udp(pkt, "198.51.100.9", "198.51.100.1", 40000, 53, dns,
+			   n);
+	for (int i = 0; i < 12; i++) {
+		o.len = 0;
+		v[i] = policy_decide_query(f->pol, &f->ctx, pkt, len, i * MS,
+					   &o);
+		if (v[i] != POLICY_REPLACE)
+			continue;
+		{
+			ldns_pkt *q = NULL;
+
+			assert_int_equal(o.len, len);
+			assert_int_equal(ldns_wire2pkt(&q, out + 28, len - 28),
+					 LDNS_STATUS_OK);
+			assert_int_equal(ldns_pkt_edns_udp_size(q), 512);
+			assert_int_equal(ldns_pkt_id(q), 0x4242);
+			assert_false(ldns_pkt_qr(q));
+			ldns_pkt_free(q);
+		}
+	}
+	assert_int_equal(v[0], POLICY_ACCEPT);
+	assert_int_equal(v[1], POLICY_ACCEPT);
+	for (int i = 2; i < 12; i++)
+		assert_int_equal(v[i], i % 2 ? POLICY_REPLACE : POLICY_DROP);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_TRUNCATED], 5);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_DROPPED], 5);
+
+	/* without EDNS: let through unchanged on its turn */
+	for (int i = 0; i < 4; i++)
+		v[i] = query(f, "198.51.100.10", "example.net", T_TXT, 0);
+	assert_int_equal(v[2], POLICY_DROP);
+	assert_int_equal(v[3], POLICY_ACCEPT);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_TRUNCATED], 6);
+	/* the verdict alone, without a buffer, is the same */
+	assert_int_equal(policy_decide(f->pol, &f->ctx, pkt, len, 20 * MS),
+			 POLICY_DROP);
+	assert_int_equal(policy_decide(f->pol, &f->ctx, pkt, len, 21 * MS),
+			 POLICY_REPLACE);
+	teardown_fixture(f);
+}
+
 /* ---- the answer path ---- */
 
 static uint8_t answer_pkt[65536];
@@ -967,6 +1035,7 @@ int main(void)
 		cmocka_unit_test(test_never_matched),
 		cmocka_unit_test(test_rule_ids_across_reload),
 		cmocka_unit_test(test_buckets_survive_reload),
+		cmocka_unit_test(test_query_truncate),
 		cmocka_unit_test(test_answer_byte_budget),
 		cmocka_unit_test(test_answer_bytes_and_count),
 		cmocka_unit_test(test_answer_truncate_slip),

@@ -790,6 +790,145 @@ static void test_status_names(void **state)
 	assert_string_equal(truncate_status_name(TRUNCATE_NSTATUS), "?");
 }
 
+/* ---- queries: the EDNS UDP size lowered ---- */
+
+/*
+ * A query for example.com TXT from port 41234 to 53 inside v, with an OPT
+ * asking for udp octets and carrying a cookie (or without an OPT when udp
+ * is 0), written by ldns.  Returns its length; *udp_off where UDP starts.
+ */
+static size_t query_in(uint8_t *pkt, enum ipv v, uint16_t udp, size_t *udp_off)
+{
+	ldns_pkt *q = NULL;
+	uint8_t *wire = NULL;
+	size_t n = 0, off;
+
+	assert_int_equal(ldns_pkt_query_new_frm_str(&q, "example.com",
+						    LDNS_RR_TYPE_TXT,
+						    LDNS_RR_CLASS_IN, LDNS_RD),
+			 LDNS_STATUS_OK);
+	ldns_pkt_set_id(q, 0x5eed);
+	if (udp != 0) {
+		ldns_pkt_set_edns_udp_size(q, udp);
+		ldns_pkt_set_edns_do(q, true);
+		ldns_pkt_set_edns_data(
+			q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 12,
+						 "\0\x0a\0\x08"
+						 "abcdefgh"));
+	}
+	assert_int_equal(ldns_pkt2wire(&wire, q, &n), LDNS_STATUS_OK);
+	off = put_ip(pkt, v, 8 + n);
+	put16(pkt + off, 41234);
+	put16(pkt + off + 2, 53);
+	put16(pkt + off + 4, (unsigned int)(8 + n));
+	put16(pkt + off + 6, 0);
+	memcpy(pkt + off + 8, wire, n);
+	if (v != V4_NOCSUM)
+		put16(pkt + off + 6,
+		      (uint16_t)~oracle_udp_sum(pkt, pkt + off, 8 + n));
+	free(wire);
+	ldns_pkt_free(q);
+	*udp_off = off;
+	return off + 8 + n;
+}
+
+/*
+ * Every IP shape: a query asking for 4096 octets is rewritten to ask for
+ * 512 and nothing else, as ldns reads both (ID, flags, question, DO, the
+ * cookie); only the two octets of the size and the UDP checksum differ,
+ * and the checksum is right by a plain sum (none stays none).  512, 400
+ * and no OPT at all are left alone.
+ */
+static void test_query_clamp(void **state)
+{
+	static uint8_t pkt[PKT_MAX], out[PKT_MAX];
+
+	(void)state;
+	for (int v = 0; v < IPV_N; v++) {
+		size_t off, len = query_in(pkt, (enum ipv)v, 4096, &off);
+		size_t used = 7, diff = 0;
+		ldns_pkt *a = NULL, *b = NULL;
+
+		assert_int_equal(truncate_query(pkt, len, 512, out, len, &used),
+				 TRUNCATE_OK);
+		assert_int_equal(used, len);
+		assert_int_equal(ldns_wire2pkt(&a, pkt + off + 8, len - off - 8),
+				 LDNS_STATUS_OK);
+		assert_int_equal(ldns_wire2pkt(&b, out + off + 8, len - off - 8),
+				 LDNS_STATUS_OK);
+		assert_int_equal(ldns_pkt_edns_udp_size(a), 4096);
+		assert_int_equal(ldns_pkt_edns_udp_size(b), 512);
+		assert_int_equal(ldns_pkt_id(b), 0x5eed);
+		assert_true(ldns_pkt_rd(b) && !ldns_pkt_qr(b));
+		assert_true(ldns_pkt_edns_do(b));
+		assert_int_equal(ldns_rdf_compare(ldns_pkt_edns_data(a),
+						  ldns_pkt_edns_data(b)),
+				 0);
+		assert_int_equal(ldns_rr_list_compare(ldns_pkt_question(a),
+						      ldns_pkt_question(b)),
+				 0);
+		ldns_pkt_free(a);
+		ldns_pkt_free(b);
+		/* only the size (the OPT, 23 octets with its cookie, ends
+		 * the message: its CLASS at 20 from the end) and the
+		 * checksum */
+		for (size_t i = 0; i < len; i++)
+			if (pkt[i] != out[i]) {
+				assert_true(i == len - 20 || i == len - 19 ||
+					    i == off + 6 || i == off + 7);
+				diff++;
+			}
+		assert_true(diff >= 1);
+		assert_int_equal(oracle_get16(out + len - 20), 512);
+		if (v == V4_NOCSUM)
+			assert_int_equal(oracle_get16(out + off + 6), 0);
+		else
+			assert_int_equal(oracle_udp_sum(out, out + off,
+							len - off),
+					 0xffff);
+		for (uint16_t udp = 400; udp <= 512; udp += 112) {
+			len = query_in(pkt, (enum ipv)v, udp, &off);
+			assert_int_equal(
+				truncate_query(pkt, len, 512, out, len, &used),
+				TRUNCATE_UNCHANGED);
+			assert_int_equal(used, 0);
+		}
+	}
+	/* no OPT: the answer keeps to 512 already */
+	{
+		size_t off, used = 7, len = query_in(pkt, V4, 0, &off);
+
+		assert_int_equal(truncate_query(pkt, len, 512, out, len, &used),
+				 TRUNCATE_UNCHANGED);
+		assert_int_equal(used, 0);
+	}
+}
+
+/* What truncate_query leaves: answers, other ports, no room. */
+static void test_query_refusals(void **state)
+{
+	static uint8_t pkt[PKT_MAX], out[PKT_MAX];
+	size_t off, used = 7, len = query_in(pkt, V6, 4096, &off);
+
+	(void)state;
+	assert_int_equal(truncate_query(pkt, len, 512, out, len - 1, &used),
+			 TRUNCATE_NO_ROOM);
+	assert_int_equal(used, 0);
+	put16(pkt + off + 2, 5353);
+	assert_int_equal(truncate_query(pkt, len, 512, out, len, &used),
+			 TRUNCATE_NOT_ANSWER);
+	put16(pkt + off + 2, 53);
+	pkt[off + 8 + 2] |= 0x80; /* QR */
+	assert_int_equal(truncate_query(pkt, len, 512, out, len, &used),
+			 TRUNCATE_NOT_ANSWER);
+	/* and an answer is no query for truncate_answer's walk either way */
+	pkt[off + 8 + 2] &= 0x7f;
+	assert_int_equal(truncate_answer(pkt, len, out, len, &used),
+			 TRUNCATE_NOT_ANSWER);
+	assert_int_equal(truncate_query(pkt, len - 1, 512, out, len, &used),
+			 TRUNCATE_MALFORMED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -808,6 +947,8 @@ int main(void)
 		cmocka_unit_test(test_lengths),
 		cmocka_unit_test(test_no_room),
 		cmocka_unit_test(test_status_names),
+		cmocka_unit_test(test_query_clamp),
+		cmocka_unit_test(test_query_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -116,6 +116,9 @@ struct report_view {
 	uint64_t log_suppressed; /* per-source lines over the log budget */
 };
 
+/* The STATS_FMT_* flags of a rule's counter line. */
+unsigned report_rule_fmt(const struct config_rule *r);
+
 /*
  * Writes `dnsrlctl stats`: the daemon line, the answer path's line when
  * it runs, and one line per rule, as the periodic syslog lines have them

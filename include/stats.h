@@ -103,13 +103,18 @@ int stats_format_daemon(const struct stats *s, char *buf, size_t buflen);
  */
 int stats_format_answers(const struct stats *s, char *buf, size_t buflen);
 
+/* What a rule line shows beyond the common counters. */
+#define STATS_FMT_ANSWER 0x1   /* an answer rule: octets and truncation */
+#define STATS_FMT_TRUNCATE 0x2 /* a truncating query rule: truncation */
+
 /*
  * Formats one rule's counters: "matched=... accepted=... dropped=...
- * would-drop=... held-down=... total-refused=...", and for an answer rule
+ * would-drop=... held-down=... total-refused=...", for an answer rule
  * " bytes=... bytes-refused=... truncated=... truncate-failed=...
- * would-refuse-bytes=...".
+ * would-refuse-bytes=...", for a truncating query rule " truncated=...
+ * truncate-failed=..." (what: STATS_FMT_* flags).
  */
-int stats_format_rule(const struct stats *s, unsigned id, bool answer,
+int stats_format_rule(const struct stats *s, unsigned id, unsigned what,
 		      char *buf, size_t buflen);
 
 #endif

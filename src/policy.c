@@ -482,12 +482,10 @@ refuse_query(const struct prule *r, uint64_t *n, enum limiter_verdict v,
 }
 
 /* The rule walk for a query a rule may match, from a limited source. */
-static enum policy_verdict walk_rules(const struct policy *p,
-				      struct policy_ctx *ctx,
-				      const struct packet *pk,
-				      struct dns_question *q, const uint8_t *pkt,
-				      size_t len, uint64_t now,
-				      struct policy_out *out)
+static enum policy_verdict
+walk_rules(const struct policy *p, struct policy_ctx *ctx,
+	   const struct packet *pk, struct dns_question *q, const uint8_t *pkt,
+	   size_t len, uint64_t now, struct policy_out *out)
 {
 	int family = pk->family == AF_INET ? 4 : 6;
 

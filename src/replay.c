@@ -32,6 +32,7 @@
 #include "periodic.h"
 #include "policy.h"
 #include "queue.h"
+#include "report.h"
 #include "siphash.h"
 #include "stats.h"
 #include "wire.h"
@@ -633,8 +634,8 @@ static int report(struct replay *r, FILE *out, const char *stopped, char *err,
 		unsigned id = policy_rule_id(r->policy, i);
 		const struct config_rule *c = policy_rule_by_id(r->policy, id);
 
-		stats_format_rule(&r->stats, id, c->kind == CONFIG_RULE_ANSWER,
-				  buf, sizeof(buf));
+		stats_format_rule(&r->stats, id, report_rule_fmt(c), buf,
+				  sizeof(buf));
 		fprintf(out, "rule %s: %s\n", c->name, buf);
 	}
 	/* the daemon's "limited", "hold-down" and "released" log lines,

@@ -328,6 +328,13 @@ void report_log(const struct report_top *t, const struct policy *p,
 	free(buf);
 }
 
+unsigned report_rule_fmt(const struct config_rule *r)
+{
+	if (r->kind == CONFIG_RULE_ANSWER)
+		return STATS_FMT_ANSWER;
+	return r->action == CONFIG_ACTION_TRUNCATE ? STATS_FMT_TRUNCATE : 0;
+}
+
 /* Where a rule's counters are: with the workers of its path. */
 static const struct stats *rule_sum(const struct report_view *v,
 				    const struct config_rule *r)
@@ -355,8 +362,7 @@ int report_stats_text(const struct report_view *v, const char *why, FILE *out)
 		unsigned id = policy_rule_id(p, i);
 		const struct config_rule *r = policy_rule_by_id(p, id);
 
-		stats_format_rule(rule_sum(v, r), id,
-				  r->kind == CONFIG_RULE_ANSWER, buf,
+		stats_format_rule(rule_sum(v, r), id, report_rule_fmt(r), buf,
 				  sizeof(buf));
 		fprintf(out, "rule %s: %s tracked=%" PRIu32 "\n", r->name, buf,
 			v->live[id]);

@@ -105,7 +105,7 @@ int stats_format_answers(const struct stats *s, char *buf, size_t buflen)
 		s->c[STATS_INTERNAL], s->c[STATS_SEND_FAIL]);
 }
 
-int stats_format_rule(const struct stats *s, unsigned id, bool answer,
+int stats_format_rule(const struct stats *s, unsigned id, unsigned what,
 		      char *buf, size_t buflen)
 {
 	const uint64_t *r;
@@ -123,15 +123,21 @@ int stats_format_rule(const struct stats *s, unsigned id, bool answer,
 		     r[STATS_R_MATCHED], r[STATS_R_ACCEPTED],
 		     r[STATS_R_DROPPED], r[STATS_R_WOULD_DROP], r[STATS_R_HELD],
 		     r[STATS_R_TOTAL]);
-	if (!answer || n < 0)
+	if (n < 0 || !(what & (STATS_FMT_ANSWER | STATS_FMT_TRUNCATE)))
 		return n;
-	m = snprintf((size_t)n < buflen ? buf + n : NULL,
-		     (size_t)n < buflen ? buflen - (size_t)n : 0,
-		     " bytes=%" PRIu64 " bytes-refused=%" PRIu64
-		     " truncated=%" PRIu64 " truncate-failed=%" PRIu64
-		     " would-refuse-bytes=%" PRIu64,
-		     r[STATS_R_BYTES], r[STATS_R_BYTES_REFUSED],
-		     r[STATS_R_TRUNCATED], r[STATS_R_TRUNC_FAILED],
-		     r[STATS_R_BYTES_WOULD]);
+	if (what & STATS_FMT_ANSWER)
+		m = snprintf((size_t)n < buflen ? buf + n : NULL,
+			     (size_t)n < buflen ? buflen - (size_t)n : 0,
+			     " bytes=%" PRIu64 " bytes-refused=%" PRIu64
+			     " truncated=%" PRIu64 " truncate-failed=%" PRIu64
+			     " would-refuse-bytes=%" PRIu64,
+			     r[STATS_R_BYTES], r[STATS_R_BYTES_REFUSED],
+			     r[STATS_R_TRUNCATED], r[STATS_R_TRUNC_FAILED],
+			     r[STATS_R_BYTES_WOULD]);
+	else
+		m = snprintf((size_t)n < buflen ? buf + n : NULL,
+			     (size_t)n < buflen ? buflen - (size_t)n : 0,
+			     " truncated=%" PRIu64 " truncate-failed=%" PRIu64,
+			     r[STATS_R_TRUNCATED], r[STATS_R_TRUNC_FAILED]);
 	return m < 0 ? m : n + m;
 }

@@ -183,8 +183,8 @@ static bool skip_name(const uint8_t *m, size_t len, size_t *off)
  * three sections, to find the OPT.  At most (len - 12) / 11 RRs can fit,
  * so the loop ends by the bytes well before a count of 3 x 65535.
  */
-static enum truncate_status walk_dns(const uint8_t *m, size_t len,
-				     bool answer, struct layout *l)
+static enum truncate_status walk_dns(const uint8_t *m, size_t len, bool answer,
+				     struct layout *l)
 {
 	uint32_t before_ar, total;
 	size_t off, start, name, rdlen;
@@ -273,8 +273,8 @@ static enum truncate_status walk(const uint8_t *pkt, size_t len, bool answer,
 		return TRUNCATE_NOT_ANSWER;
 	if (wire_read16(udp + WIRE_UDP_LEN) != len - l->udp)
 		return TRUNCATE_MALFORMED;
-	return walk_dns(udp + WIRE_UDP_HDR, len - l->udp - WIRE_UDP_HDR,
-			answer, l);
+	return walk_dns(udp + WIRE_UDP_HDR, len - l->udp - WIRE_UDP_HDR, answer,
+			l);
 }
 
 /* The UDP checksum of the datagram at out + l->udp, ulen long. */

@@ -154,11 +154,12 @@ static void test_keys_errors(void **state)
 		   "log-limit, "
 		   "log-truncate, prometheus-file, allow, serve, "
 		   "manage-rules, rules-required, rule, answer-rule");
-	expect_err("rule r {\nfoo 1\n}\n", "t.conf:2: unknown setting 'foo' in "
-					   "rule r; expected one of "
-					   "qtype, qname, limit, ipv4-prefix, "
-					   "ipv6-prefix, hold-down, "
-					   "hold-down-max, total, action, slip, }");
+	expect_err("rule r {\nfoo 1\n}\n",
+		   "t.conf:2: unknown setting 'foo' in "
+		   "rule r; expected one of "
+		   "qtype, qname, limit, ipv4-prefix, "
+		   "ipv6-prefix, hold-down, "
+		   "hold-down-max, total, action, slip, }");
 	expect_err("Queue 0\n", "t.conf:1: unknown setting 'Queue': settings "
 				"are lower case ('queue')");
 	expect_err("RULE r {\n", "t.conf:1: unknown setting 'RULE': settings "

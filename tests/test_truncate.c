@@ -852,9 +852,11 @@ static void test_query_clamp(void **state)
 		assert_int_equal(truncate_query(pkt, len, 512, out, len, &used),
 				 TRUNCATE_OK);
 		assert_int_equal(used, len);
-		assert_int_equal(ldns_wire2pkt(&a, pkt + off + 8, len - off - 8),
+		assert_int_equal(ldns_wire2pkt(&a, pkt + off + 8,
+					       len - off - 8),
 				 LDNS_STATUS_OK);
-		assert_int_equal(ldns_wire2pkt(&b, out + off + 8, len - off - 8),
+		assert_int_equal(ldns_wire2pkt(&b, out + off + 8,
+					       len - off - 8),
 				 LDNS_STATUS_OK);
 		assert_int_equal(ldns_pkt_edns_udp_size(a), 4096);
 		assert_int_equal(ldns_pkt_edns_udp_size(b), 512);
@@ -888,9 +890,9 @@ static void test_query_clamp(void **state)
 					 0xffff);
 		for (uint16_t udp = 400; udp <= 512; udp += 112) {
 			len = query_in(pkt, (enum ipv)v, udp, &off);
-			assert_int_equal(
-				truncate_query(pkt, len, 512, out, len, &used),
-				TRUNCATE_UNCHANGED);
+			assert_int_equal(truncate_query(pkt, len, 512, out, len,
+							&used),
+					 TRUNCATE_UNCHANGED);
 			assert_int_equal(used, 0);
 		}
 	}

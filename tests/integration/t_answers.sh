@@ -32,6 +32,13 @@
 #      1500): none for a truncated one.  The daemon's counters agree:
 #      replaced = the rule's truncated, verdicts = packets = accepted +
 #      dropped + replaced.
+#   3. A query rule (TXT, 2/1h, action truncate), by reload: a fresh
+#      customer asking 10 times with dig gets every full answer, 8 of them
+#      over TCP after a UDP answer with TC (the resolver truncated it: the
+#      query asked for 512 octets), IPv4 and IPv6; over UDP the customer
+#      received 2 big answers and 8 of at most 512 octets (IPv4 counter);
+#      the rule counts 16 truncated and none dropped, the query path 16
+#      replaced.
 set -eu
 
 # shellcheck source=lib.sh
@@ -220,8 +227,34 @@ truncated() {
 		"$first" "$big"
 }
 
+# 3: a fresh customer SRC of FAMILY asks 10 times for the TXT set with dig
+# (EDNS 4096, TCP retry on): the rule lets 2 through, then each query goes
+# on asking for 512 octets; the answers that come over UDP are the 2 big
+# ones and 8 of at most 512 octets with TC, then TCP brings the full set.
+query_truncated() {
+	local fam=$1 src=$2 dst=$3 hdr=$4 ok=0 tcp=0 n out got
+
+	counter_add "$fam" "$src"
+	for ((n = 0; n < 10; n++)); do
+		out=$(cli dig +bufsize=4096 +tries=1 +time=3 -b "$src" @"$dst" \
+			big.example TXT 2>&1 || true)
+		grep -q 'ANSWER: 15,' <<<"$out" && ok=$((ok + 1))
+		grep -q 'Truncated, retrying in TCP mode' <<<"$out" &&
+			tcp=$((tcp + 1))
+	done
+	got=$(counter "$fam" "$src")
+	echo "   IPv$fam: $ok of 10 full answers, $tcp over TCP after TC; UDP from port 53 to $src: $got (packets bytes)"
+	assert_eq "IPv$fam: every full answer comes" "$ok" 10
+	assert_eq "IPv$fam: 8 over TCP after a truncated UDP answer" "$tcp" 8
+	if [ "$fam" = 4 ]; then
+		# the 2 big answers whole, 8 truncated of at most 512 + headers
+		assert_range "IPv4: UDP octets to the customer" "${got#* }" \
+			$((2 * 3000)) $((2 * (BIG_MAX + hdr) + 8 * (512 + hdr)))
+	fi
+}
+
 main() {
-	local conf line got fr pid size
+	local conf line got fr pid size n i
 
 	dnsrl_require
 	ns_setup
@@ -276,6 +309,34 @@ EOF
 		"$(kv verdicts "$line")" \
 		$(($(kv accepted "$line") + $(kv dropped "$line") + $(kv replaced "$line")))
 	assert_eq "no truncation failed" "$(kv truncate-failed "$fr")" 0
+
+	echo "== 3. a query rule that truncates (reload)"
+	dnsrl_conf "$conf.new" <<'EOF'
+rule txt {
+	qtype TXT
+	limit 2/1h
+	action truncate
+}
+EOF
+	mv "$conf.new" "$conf"
+	# a new query type: the printed rules again (manage-rules is off)
+	dnsrl_rules_install "$conf"
+	n=$(log_count "dnsrl\[$pid\]: reloaded: ")
+	kill -HUP "$pid"
+	for ((i = 0; i < 50; i++)); do
+		[ "$(log_count "dnsrl\[$pid\]: reloaded: ")" -gt "$n" ] && break
+		sleep 0.1
+	done
+	assert_eq "reloaded again" "$(log_count "dnsrl\[$pid\]: reloaded: ")" $((n + 1))
+	query_truncated 4 "$ALLOWED4" "$SRV4" 28
+	query_truncated 6 "$ATTACK6B" "$SRV6" 48
+	dnsrl_usr1 txt
+	fr=$(dnsrl_rule_stats txt)
+	echo "   $fr"
+	assert_eq "the rule: truncated = its refusals" "$(kv truncated "$fr")" 16
+	assert_eq "the rule: nothing dropped" "$(kv dropped "$fr")" 0
+	line=$(grep -m1 -E ': stats \(SIGUSR1\): ' <<<"$STATS_CHUNK" || true)
+	assert_eq "the query path replaced 16 queries" "$(kv replaced "$line")" 16
 	dnsrl_finish
 }
 

@@ -96,7 +96,8 @@ struct limiter_event {
 	uint8_t rule;	/* rule id */
 	uint8_t family; /* 4 or 6 */
 	uint8_t level;	/* hold-down doublings so far */
-	uint32_t drops; /* RELEASED: packets refused in the episode */
+	uint32_t drops; /* RELEASED: refused in the episode (queries, or
+			   octets for a rule that weighs them) */
 	uint64_t key;	/* the source prefix, see limiter_key() */
 	uint64_t hold;	/* HELD: its duration, ns */
 };
@@ -142,15 +143,19 @@ void limiter_key_text(int family, uint64_t key, unsigned prefixlen, char *buf,
 
 /*
  * What one packet costs, for rules that do not count one token a packet
- * (answer rules count octets): each cost is in ns of the bucket's time,
- * the per-source bucket's and the total's, at least their interval.
- * After a refusal, drops holds how many packets the source's episode has
- * refused so far, this one included (for slip); 0 otherwise.
+ * (answer rules count octets), and what a refusal counts: each cost is in
+ * ns of the bucket's time, the per-source bucket's and the total's.
  */
 struct limiter_cost {
 	uint64_t source; /* ns */
 	uint64_t total;	 /* ns; unused without a total */
-	uint32_t drops;	 /* out */
+	/* what a refusal adds to the episode's count (limiter_entry.drops,
+	 * events): 1 a query, an answer's octets; 0 counts 1 */
+	uint32_t weight;
+	/* 1..64: every slip-th refusal of a source is its turn (counted in
+	 * the source's slot, afresh each episode); 0: none */
+	uint8_t slip;
+	bool turn; /* out: this refusal (OVER or HELD) was the source's turn */
 };
 
 /*

@@ -163,8 +163,8 @@ const struct key config_keys[K_COUNT] = {
 					    total_bytes_period),
 			   .expect = "B/T such as 10M/1s"},
 	/* its bond to action truncate is checked at the '}' */
-	[K_SLIP] = {"slip", KT_UINT, RULE(slip), .min = 1, .max = 100,
-		    .expect = "1..100"},
+	[K_SLIP] = {"slip", KT_UINT, RULE(slip), .min = 1, .max = 64,
+		    .expect = "1..64"},
 };
 
 const char *config_kind_word(enum config_rule_kind k)

@@ -34,6 +34,9 @@
 
 #define SLOT_LIMITED 0x01 /* in a limited episode */
 #define SLOT_HELD 0x02	  /* a hold-down was started (implies LIMITED) */
+/* the upper six bits: refusals since the source's last slip turn */
+#define SLOT_SLIP_SHIFT 2
+#define SLOT_FLAGS_MASK 0x03
 
 #define LEVEL_MAX 63
 #define BUCKET_SLOTS 4
@@ -44,11 +47,12 @@ struct slot {
 	uint64_t tat;	     /* GCRA theoretical arrival time, ns */
 	uint32_t episode_ms; /* first drop of the current episode */
 	uint32_t quiet_ms;   /* the episode ends when now reaches it */
-	uint32_t drops;	     /* in the current episode, saturating */
+	uint32_t drops;	     /* refused in the episode (queries, or octets
+				of answers: the rule's weight), saturating */
 	uint8_t rule;	     /* rule id; 0 marks a free slot */
 	uint8_t family;	     /* 4 or 6 */
 	uint8_t level;	     /* hold-downs started in this episode */
-	uint8_t flags;	     /* SLOT_* */
+	uint8_t flags;	     /* SLOT_*, and the slip position above them */
 };
 
 static_assert(sizeof(struct slot) == 32, "a slot is 32 bytes");
@@ -488,17 +492,34 @@ static struct slot *slot_find(struct limiter *l, size_t b1, size_t b2,
 	return NULL;
 }
 
+/* A refusal of weight w (saturating), and the slip's count of it. */
+static inline void slot_refused(struct slot *s, uint32_t w,
+				struct limiter_cost *cost)
+{
+	unsigned pos;
+
+	s->drops = w > UINT32_MAX - s->drops ? UINT32_MAX : s->drops + w;
+	if (cost == NULL || cost->slip == 0)
+		return;
+	pos = (unsigned)(s->flags >> SLOT_SLIP_SHIFT) + 1;
+	cost->turn = pos >= cost->slip;
+	if (cost->turn)
+		pos = 0;
+	s->flags = (uint8_t)((s->flags & SLOT_FLAGS_MASK) |
+			     pos << SLOT_SLIP_SHIFT);
+}
+
 /* A drop: the episode starts, or goes on; a source that kept exceeding
  * for a whole period since its first drop is held down. */
 static void slot_over(struct slot *s, const struct limiter_rule *r,
-		      uint64_t now, struct limiter_event ev[2], int *nev)
+		      uint64_t now, struct limiter_cost *cost,
+		      struct limiter_event ev[2], int *nev)
 {
 	uint32_t now_ms = ms_of(now);
 	uint32_t period_ms = ms_span(r->rate.period);
 	uint64_t d;
 
-	if (s->drops != UINT32_MAX)
-		s->drops++;
+	slot_refused(s, cost && cost->weight ? cost->weight : 1, cost);
 	if (!(s->flags & SLOT_LIMITED)) {
 		s->flags |= SLOT_LIMITED;
 		s->episode_ms = now_ms;
@@ -560,10 +581,12 @@ charge(struct limiter *l, const struct limiter_rule *r, int family,
 		s->family = fam;
 	}
 
+	if (cost)
+		cost->turn = false;
 	if (s->flags & SLOT_HELD) {
 		if (slot_held(s, r->rate.tau, now)) {
-			if (s->drops != UINT32_MAX)
-				s->drops++;
+			slot_refused(s, cost && cost->weight ? cost->weight : 1,
+				     cost);
 			s->quiet_ms = ms_max(s->quiet_ms,
 					     ms_deadline(now, r->rate.period));
 			v = LIMITER_HELD;
@@ -587,13 +610,10 @@ charge(struct limiter *l, const struct limiter_rule *r, int family,
 			v = LIMITER_PASS;
 		}
 	} else {
-		slot_over(s, r, now, ev, nev);
+		slot_over(s, r, now, cost, ev, nev);
 		v = LIMITER_OVER;
 	}
 out:
-	if (cost)
-		cost->drops =
-			v == LIMITER_PASS || v == LIMITER_TOTAL ? 0 : s->drops;
 	unlock_two(l, b1, b2);
 	return v;
 }

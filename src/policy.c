@@ -453,17 +453,17 @@ static enum policy_verdict setting(enum config_verdict v)
  */
 __attribute__((noinline, cold)) static enum policy_verdict
 refuse_query(const struct prule *r, uint64_t *n, enum limiter_verdict v,
-	     uint32_t drops, const uint8_t *pkt, size_t len,
-	     struct policy_out *out)
+	     bool turn, const uint8_t *pkt, size_t len, struct policy_out *out)
 {
 	const struct config_rule *c = r->cfg;
-	uint64_t turn = v == LIMITER_TOTAL ? n[STATS_R_TOTAL] : drops;
 	uint8_t scratch[POLICY_OUT_MAX];
 	struct policy_out own = {.buf = scratch, .room = sizeof(scratch)};
 
 	if (out == NULL)
 		out = &own; /* the caller wants the verdict only */
-	if (c->action == CONFIG_ACTION_TRUNCATE && turn % c->slip == 0) {
+	if (c->action == CONFIG_ACTION_TRUNCATE && v == LIMITER_TOTAL)
+		turn = n[STATS_R_TOTAL] % c->slip == 0;
+	if (c->action == CONFIG_ACTION_TRUNCATE && turn) {
 		switch (truncate_query(pkt, len, POLICY_TRUNCATE_UDP, out->buf,
 				       out->room, &out->len)) {
 		case TRUNCATE_OK:
@@ -505,11 +505,12 @@ walk_rules(const struct policy *p, struct policy_ctx *ctx,
 		key = limiter_key(family, pk->src,
 				  family == 4 ? c->ipv4_prefix
 					      : c->ipv6_prefix);
-		/* the episode's drops matter to a slip alone */
+		/* a slip needs the source's count of refusals */
 		if (c->action == CONFIG_ACTION_TRUNCATE) {
 			cost.source = r->lim.rate.interval;
 			cost.total = r->lim.total ? r->lim.total->rate.interval
 						  : 0;
+			cost.slip = (uint8_t)c->slip;
 			v = limiter_charge(ctx->limiter, &r->lim, family, key,
 					   now, &cost, &ctx->stats->table, ev,
 					   &nev);
@@ -533,7 +534,7 @@ walk_rules(const struct policy *p, struct policy_ctx *ctx,
 			n[STATS_R_WOULD_DROP]++;
 			continue;
 		}
-		return refuse_query(r, n, v, cost.drops, pkt, len, out);
+		return refuse_query(r, n, v, cost.turn, pkt, len, out);
 	}
 	return POLICY_ACCEPT;
 }
@@ -610,18 +611,19 @@ static bool answer_matches(const struct config_rule *c, size_t len,
 
 /*
  * A refused answer under action truncate: the slip-th refusals of the
- * source's episode (of the rule's total refusals, for the total) are
+ * destination's episode (of the rule's total refusals, for the total) are
  * replaced by a minimal TC=1 answer, the others dropped.
  */
 static enum policy_verdict refuse_answer(const struct prule *r, uint64_t *n,
-					 enum limiter_verdict v, uint32_t drops,
+					 enum limiter_verdict v, bool turn,
 					 const uint8_t *pkt, size_t len,
 					 struct policy_out *out)
 {
 	const struct config_rule *c = r->cfg;
-	uint64_t turn = v == LIMITER_TOTAL ? n[STATS_R_TOTAL] : drops;
 
-	if (c->action == CONFIG_ACTION_TRUNCATE && turn % c->slip == 0) {
+	if (c->action == CONFIG_ACTION_TRUNCATE && v == LIMITER_TOTAL)
+		turn = n[STATS_R_TOTAL] % c->slip == 0;
+	if (c->action == CONFIG_ACTION_TRUNCATE && turn) {
 		if (truncate_answer(pkt, len, out->buf, out->room, &out->len) ==
 		    TRUNCATE_OK) {
 			n[STATS_R_TRUNCATED]++;
@@ -663,6 +665,10 @@ walk_answer_rules(const struct policy *p, struct policy_ctx *ctx,
 					      : c->ipv6_prefix);
 		cost.source = answer_ns(&r->cost, len);
 		cost.total = answer_ns(&r->total_cost, len);
+		/* a destination's episode counts the octets refused */
+		cost.weight = (uint32_t)len;
+		cost.slip = (uint8_t)c->slip;
+		cost.turn = false;
 		v = limiter_charge(ctx->limiter, &r->lim, family, key, now,
 				   &cost, &ctx->stats->table, ev, &nev);
 		for (int e = 0; e < nev && ctx->event != NULL; e++)
@@ -682,7 +688,7 @@ walk_answer_rules(const struct policy *p, struct policy_ctx *ctx,
 			n[STATS_R_BYTES_WOULD] += len;
 			continue;
 		}
-		return refuse_answer(r, n, v, cost.drops, pkt, len, out);
+		return refuse_answer(r, n, v, cost.turn, pkt, len, out);
 	}
 	return POLICY_ACCEPT;
 }

@@ -178,6 +178,42 @@ static const struct config_rule *rule_of(const struct report_top *t, size_t i,
 	return i < t->nrules ? policy_rule_by_id(p, t->rule[i].id) : NULL;
 }
 
+/* Who a rule limits, and what its counts count. */
+static const char *who(const struct config_rule *r)
+{
+	return r->kind == CONFIG_RULE_ANSWER ? "destination" : "source";
+}
+
+static const char *unit(const struct config_rule *r)
+{
+	return r->kind == CONFIG_RULE_ANSWER ? "octets" : "drops";
+}
+
+/* The limit as the file gives it: "2/5s", "64k/10s", "64k/10s 20/10s". */
+static void limit_text(const struct config_rule *r, char *buf, size_t len)
+{
+	char d[32], b[32], e[32];
+	int n = 0;
+
+	buf[0] = '\0';
+	if (r->bytes_n != 0) {
+		config_duration_text(r->bytes_period, d, sizeof(d));
+		snprintf(b, sizeof(b), "%" PRIu32, r->bytes_n);
+		if (r->bytes_n % 1000000 == 0)
+			snprintf(b, sizeof(b), "%" PRIu32 "M",
+				 r->bytes_n / 1000000);
+		else if (r->bytes_n % 1000 == 0)
+			snprintf(b, sizeof(b), "%" PRIu32 "k",
+				 r->bytes_n / 1000);
+		n = snprintf(buf, len, "%s/%s octets", b, d);
+	}
+	if (r->limit_n != 0 && n >= 0 && (size_t)n < len) {
+		config_duration_text(r->limit_period, e, sizeof(e));
+		snprintf(buf + n, len - (size_t)n, "%s%" PRIu32 "/%s",
+			 n > 0 ? " " : "", r->limit_n, e);
+	}
+}
+
 int report_top_text(const struct report_top *t, const struct policy *p,
 		    bool truncate, FILE *out)
 {
@@ -187,8 +223,8 @@ int report_top_text(const struct report_top *t, const struct policy *p,
 
 		if (r == NULL)
 			continue;
-		fprintf(out, "rule %s: %zu source%s limited", r->name,
-			rt->limited, rt->limited == 1 ? "" : "s");
+		fprintf(out, "rule %s: %zu %s%s limited", r->name, rt->limited,
+			who(r), rt->limited == 1 ? "" : "s");
 		if (rt->count < rt->limited)
 			fprintf(out, ", top %zu", rt->count);
 		fputc('\n', out);
@@ -198,8 +234,8 @@ int report_top_text(const struct report_top *t, const struct policy *p,
 
 			report_source_text(r, e->family, e->key, truncate, src,
 					   sizeof(src));
-			fprintf(out, "%5zu  %-24s %10" PRIu32 " drops  ", k + 1,
-				src, e->drops);
+			fprintf(out, "%5zu  %-24s %10" PRIu32 " %s  ", k + 1,
+				src, e->drops, unit(r));
 			if (e->held)
 				fprintf(out, "held (level %u)\n", e->level);
 			else if (e->level > 0)
@@ -222,8 +258,9 @@ int report_line(const struct report_top *t, size_t i, const struct policy *p,
 		buf[0] = '\0';
 	if (r == NULL || t->rule[i].count == 0)
 		return 0;
-	n = snprintf(buf, buflen, "report: rule %s top %zu:", r->name,
-		     t->rule[i].count);
+	n = snprintf(buf, buflen, "report: rule %s top %zu%s:", r->name,
+		     t->rule[i].count,
+		     r->kind == CONFIG_RULE_ANSWER ? " (octets refused)" : "");
 	for (size_t k = 0; k < t->rule[i].count && n >= 0; k++) {
 		const struct limiter_entry *e = &t->rule[i].e[k];
 		char src[SOURCE_TEXT_MAX];
@@ -246,32 +283,35 @@ int report_event_text(const struct config_rule *r,
 		      const uint8_t *name, size_t name_len, bool truncate,
 		      char *buf, size_t buflen)
 {
-	char src[SOURCE_TEXT_MAX], dur[32], type[16];
+	char src[SOURCE_TEXT_MAX], dur[32], type[16], lim[80];
 	char qname[4 * DNS_NAME_MAX + 8];
+	bool answers = r->kind == CONFIG_RULE_ANSWER;
 
 	report_source_text(r, ev->family, ev->key, truncate, src, sizeof(src));
 	switch (ev->kind) {
 	case LIMITER_EV_LIMITED:
-		config_duration_text(r->limit_period, dur, sizeof(dur));
+		limit_text(r, lim, sizeof(lim));
 		if (name_len == 0 ||
 		    dns_name_to_text(name, name_len, qname, sizeof(qname)) < 0)
 			snprintf(qname, sizeof(qname), "?");
 		dns_qtype_text(qtype, type, sizeof(type));
+		if (answers && name_len == 0)
+			snprintf(type, sizeof(type), "?");
 		return snprintf(buf, buflen,
-				"limited: rule %s source %s exceeds %" PRIu32
-				"/%s (%s %s)",
-				r->name, src, r->limit_n, dur, type, qname);
+				"limited: rule %s %s %s exceeds %s (%s %s)",
+				r->name, who(r), src, lim, type, qname);
 	case LIMITER_EV_HELD:
 		config_duration_text(ev->hold, dur, sizeof(dur));
 		return snprintf(buf, buflen,
-				"hold-down: rule %s source %s refused for %s "
+				"hold-down: rule %s %s %s refused for %s "
 				"(hold-down %u)",
-				r->name, src, dur, ev->level);
+				r->name, who(r), src, dur, ev->level);
 	case LIMITER_EV_RELEASED:
 		return snprintf(buf, buflen,
-				"released: rule %s source %s, %" PRIu32
-				" queries refused",
-				r->name, src, ev->drops);
+				"released: rule %s %s %s, %" PRIu32
+				" %s refused",
+				r->name, who(r), src, ev->drops,
+				answers ? "octets" : "queries");
 	default:
 		if (buflen > 0)
 			buf[0] = '\0';

@@ -542,7 +542,7 @@ static void test_answer_rules(void **state)
 		   "t.conf:3: size: expected 0..65535 (octets of the IP "
 		   "datagram), got 65536");
 	expect_err("answer-rule a {\nbytes 1k/1s\nslip 0\n}\n",
-		   "t.conf:3: slip: expected 1..100, got 0");
+		   "t.conf:3: slip: expected 1..64, got 0");
 	/* queues */
 	expect_err("queue 0-3\nanswer-queue 3\n",
 		   "t.conf:2: answer-queue 3-3 overlaps queue 0-3; the answer "

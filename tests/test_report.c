@@ -29,6 +29,8 @@
 #include "report.h"
 #include "stats.h"
 
+#include "pktbuild.h"
+
 #define MS UINT64_C(1000000)
 #define SEC UINT64_C(1000000000)
 #define T0 (10 * SEC)
@@ -461,6 +463,73 @@ static void test_top_text(void **state)
 	fixture_free(f);
 }
 
+/*
+ * An answer rule's texts: its sources are destinations and its counts
+ * octets, in the top, the abuse-desk line and the transitions; the
+ * octets are the answers' lengths the rule refused (policy_decide_answer
+ * on answers built to an exact length).
+ */
+static void test_answer_rule_texts(void **state)
+{
+	static const char text[] = "answer-rule big {\n"
+				   "\tsize 1000\n"
+				   "\tbytes 10k/10s\n"
+				   "}\n";
+	struct fixture *f = fixture_new(text, 4096);
+	static uint8_t pkt[8192];
+	struct limiter_event ev = {0};
+	struct report_top *t;
+	char buf[512], *out = NULL;
+	size_t len = 0, n;
+	FILE *mem;
+	uint8_t scratch[1280];
+	struct policy_out o = {.buf = scratch, .room = sizeof(scratch)};
+	struct stats st = {0};
+	struct policy_ctx ctx = {.limiter = f->lim, .stats = &st};
+	unsigned refused = 0;
+
+	(void)state;
+	/* 3 answers of 4000 octets pass the 10k burst, 7 more are refused */
+	n = pkt_answer_to(pkt, "198.51.100.66", "big.example", 16, 4000);
+	assert_int_equal(n, 4000);
+	for (int i = 0; i < 10; i++)
+		refused += policy_decide_answer(f->pol, &ctx, pkt, n, T0, &o) ==
+			   POLICY_DROP;
+	assert_int_equal(refused, 7);
+	t = report_top_new(f->lim, f->pol, T0 + SEC, 5, NULL);
+	assert_non_null(t);
+	report_line(t, 0, f->pol, false, buf, sizeof(buf));
+	assert_string_equal(buf, "report: rule big top 1 (octets refused): "
+				 "198.51.100.66/32 28000");
+	mem = open_memstream(&out, &len);
+	assert_non_null(mem);
+	assert_int_equal(report_top_text(t, f->pol, false, mem), 0);
+	fclose(mem);
+	assert_string_equal(out, "rule big: 1 destination limited\n"
+				 "    1  198.51.100.66/32              28000 "
+				 "octets  limited\n");
+	free(out);
+	report_top_free(t);
+
+	ev.kind = LIMITER_EV_LIMITED;
+	ev.rule = (uint8_t)policy_rule_id(f->pol, 0);
+	ev.family = 4;
+	ev.key = limiter_key(4, (const uint8_t *)"\xc6\x33\x64\x42", 32);
+	report_event_text(policy_rule_by_id(f->pol, ev.rule), &ev, 16,
+			  (const uint8_t *)"\3big\7example", 13, false, buf,
+			  sizeof(buf));
+	assert_string_equal(buf, "limited: rule big destination "
+				 "198.51.100.66/32 exceeds 10k/10s octets (TXT "
+				 "big.example.)");
+	ev.kind = LIMITER_EV_RELEASED;
+	ev.drops = 28000;
+	report_event_text(policy_rule_by_id(f->pol, ev.rule), &ev, 0, NULL, 0,
+			  false, buf, sizeof(buf));
+	assert_string_equal(buf, "released: rule big destination "
+				 "198.51.100.66/32, 28000 octets refused");
+	fixture_free(f);
+}
+
 static void test_syslog_line(void **state)
 {
 	struct fixture *f = filled();
@@ -832,6 +901,7 @@ int main(void)
 		cmocka_unit_test(test_top_gives_up_when_cancelled),
 		cmocka_unit_test(test_top_text),
 		cmocka_unit_test(test_syslog_line),
+		cmocka_unit_test(test_answer_rule_texts),
 		cmocka_unit_test_setup_teardown(test_stats_text, view_setup,
 						view_teardown),
 		cmocka_unit_test_setup_teardown(test_prometheus_file,

@@ -814,6 +814,41 @@ static void stop(struct daemon *d)
 	close(d->ask.fd);
 }
 
+/*
+ * `dnsrl -t -v`'s last part, as comments (the output still parses): what
+ * each path judges, rule by rule, and what the kernel keeps from it.
+ */
+static void print_paths(const struct config *c, FILE *out)
+{
+	char buf[1024];
+
+	fprintf(out, "\n# the query path: UDP to port 53, queues %u-%u\n",
+		c->queue_first, c->queue_last);
+	for (size_t i = 0; i < c->nrules; i++) {
+		if (c->rules[i].kind != CONFIG_RULE_QUERY)
+			continue;
+		config_rule_summary(&c->rules[i], buf, sizeof(buf));
+		fprintf(out, "#   rule %s\n", buf);
+	}
+	prefilter_describe(c, buf, sizeof(buf));
+	fprintf(out, "#   %s\n", buf);
+	if (config_count_rules(c, CONFIG_RULE_ANSWER) == 0) {
+		fprintf(out, "# the answer path: off (no answer-rule)\n");
+		return;
+	}
+	fprintf(out,
+		"# the answer path: UDP from port 53 of %u octets or more, "
+		"queues %u-%u (shorter answers stay in the kernel)\n",
+		config_answer_min_size(c), c->answer_queue_first,
+		c->answer_queue_last);
+	for (size_t i = 0; i < c->nrules; i++) {
+		if (c->rules[i].kind != CONFIG_RULE_ANSWER)
+			continue;
+		config_rule_summary(&c->rules[i], buf, sizeof(buf));
+		fprintf(out, "#   answer-rule %s\n", buf);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -885,9 +920,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (test) {
-		if (verbose)
+		if (verbose) {
 			config_print(d.cfg, stdout);
-		else
+			print_paths(d.cfg, stdout);
+		} else
 			printf("dnsrl: %s: configuration OK\n", path);
 		config_free(d.cfg);
 		return 0;

@@ -757,7 +757,18 @@ static void test_example_file(void **state)
 	(void)state;
 	if (c == NULL)
 		fail_msg("%s", err);
-	assert_int_equal(c->nrules, 1);
+	assert_int_equal(c->nrules, 2);
+	/* big answers of any type: 64k/10s of 1000+ octets, truncated */
+	r = &c->rules[1];
+	assert_string_equal(r->name, "big-answers");
+	assert_int_equal(r->kind, CONFIG_RULE_ANSWER);
+	assert_int_equal(r->nqtypes, 0);
+	assert_int_equal(r->size, 1000);
+	assert_int_equal(r->bytes_n, 64000);
+	assert_int_equal(r->bytes_period, 10 * SEC);
+	assert_int_equal(r->total_bytes_n, 4000000);
+	assert_int_equal(r->action, CONFIG_ACTION_TRUNCATE);
+	assert_int_equal(r->slip, 1);
 	r = &c->rules[0];
 	assert_string_equal(r->name, "any-abuse");
 	assert_int_equal(r->nqtypes, 1);
@@ -802,7 +813,8 @@ static void test_example_file(void **state)
 	fclose(o);
 	fclose(f);
 	c = parse_ok(text);
-	assert_int_equal(c->nrules, 2);
+	assert_int_equal(c->nrules, 3);
+	assert_string_equal(c->rules[2].name, "big-answers");
 	assert_string_equal(c->rules[1].name, "big-txt");
 	assert_int_equal(c->rules[1].action, CONFIG_ACTION_LOG);
 	assert_int_equal(c->rules[1].nqnames, 1);

@@ -125,7 +125,7 @@ main() {
 		"$(stat -c '%U %a' "$prom")" "dnsrl 644"
 
 	out=$("$stage/usr/sbin/dnsrlctl" reload) || st=$?
-	assert_eq "ExecReload: a good file" "$st:$out" "0:reloaded: 1 rules"
+	assert_eq "ExecReload: a good file" "$st:$out" "0:reloaded: 2 rules"
 	sed -i 's|^\tlimit\t\t2/5s$|\tlimit\t\t2per5s|' "$conf"
 	st=0
 	out=$("$stage/usr/sbin/dnsrlctl" reload 2>&1) || st=$?

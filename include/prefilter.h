@@ -65,6 +65,20 @@ int prefilter_compile(const struct config *cfg, int family,
 		      struct prefilter_prog *out, char *why, size_t whylen);
 
 /*
+ * The positive program of one rule, for its kernel holds: returns 1 only
+ * for a packet it has read whole (as above) that is a standard query (QR
+ * 0, opcode QUERY, QDCOUNT 1) whose qtype the rule names; 0 for anything
+ * else, what it cannot read included.  So a held prefix's packets it
+ * matches are exactly ones the daemon would refuse under that rule, and
+ * the rest goes on to the queue.  Returns 0, -ENOTSUP (the rule is no
+ * query rule, names no qtype, or names a qname: a name cannot be matched
+ * here; or too many qtypes) with the reason in why, or -EAFNOSUPPORT.
+ */
+int prefilter_compile_rule(const struct config_rule *r, int family,
+			   struct prefilter_prog *out, char *why,
+			   size_t whylen);
+
+/*
  * Writes p as iptables' --bytecode wants it: "N,c t f k,c t f k,...".
  * sep goes between the four numbers of an instruction: ' ' gives the form
  * iptables-save prints, '+' one shell word that needs no quotes (iptables

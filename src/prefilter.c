@@ -85,6 +85,7 @@ enum pf_target {
 	PF_SKIP,     /* the one after it */
 	PF_NAME_END, /* the root was found */
 	PF_QUEUE,    /* ret #0: not sure, the daemon decides */
+	PF_HIT,	     /* ret #1 of a positive program: one of the types */
 };
 
 /* A program being laid out; n counts on past the room, to tell the size. */
@@ -92,7 +93,8 @@ struct pf_asm {
 	struct sock_filter insn[PREFILTER_INSNS_MAX];
 	uint8_t jt[PREFILTER_INSNS_MAX], jf[PREFILTER_INSNS_MAX];
 	size_t n;
-	size_t name_end, queue;
+	size_t name_end, queue, hit;
+	bool positive; /* ret #1 for the types, not for the others */
 };
 
 /* The qtypes of every rule, sorted, each once. */
@@ -164,12 +166,29 @@ static int collect(const struct config *cfg, struct pf_qtypes *q, char *why,
 	return 0;
 }
 
+/* The qtypes of one rule, sorted, each once. */
+static void collect_rule(const struct config_rule *r, struct pf_qtypes *q)
+{
+	size_t out = 0;
+
+	for (size_t j = 0; j < r->nqtypes; j++)
+		q->t[j] = r->qtypes[j];
+	q->n = r->nqtypes;
+	qsort(q->t, q->n, sizeof(q->t[0]), u16_cmp);
+	for (size_t i = 0; i < q->n; i++)
+		if (out == 0 || q->t[i] != q->t[out - 1])
+			q->t[out++] = q->t[i];
+	q->n = out;
+}
+
 /*
  * The qtype tests, A holding the qtype: one jeq for a lone type, two for
  * a pair, and a jge/jgt range test for a run of three or more.
  */
 static void emit_qtypes(struct pf_asm *a, const struct pf_qtypes *q)
 {
+	/* where a type of the set goes */
+	enum pf_target in = a->positive ? PF_HIT : PF_QUEUE;
 	size_t i = 0;
 
 	while (i < q->n) {
@@ -179,11 +198,10 @@ static void emit_qtypes(struct pf_asm *a, const struct pf_qtypes *q)
 			j++;
 		if (j - i >= 2) {
 			emit_jump(a, BPF_JGE, q->t[i], PF_NEXT, PF_SKIP);
-			emit_jump(a, BPF_JGT, q->t[j], PF_NEXT, PF_QUEUE);
+			emit_jump(a, BPF_JGT, q->t[j], PF_NEXT, in);
 		} else {
 			for (size_t t = i; t <= j; t++)
-				emit_jump(a, BPF_JEQ, q->t[t], PF_QUEUE,
-					  PF_NEXT);
+				emit_jump(a, BPF_JEQ, q->t[t], in, PF_NEXT);
 		}
 		i = j + 1;
 	}
@@ -212,6 +230,15 @@ static void emit_program(struct pf_asm *a, int family, unsigned labels,
 		emit_jump(a, BPF_JEQ, IPPROTO_UDP, PF_NEXT, PF_QUEUE);
 		emit(a, BPF_LDX | BPF_W | BPF_IMM, WIRE_IPV6_HDR);
 	}
+	if (a->positive) {
+		/* a standard query with one question, as the daemon limits:
+		 * QR 0, opcode QUERY, QDCOUNT 1; anything else is not the
+		 * rule's to drop here */
+		emit(a, BPF_LD | BPF_B | BPF_IND, WIRE_UDP_HDR + 2);
+		emit_jump(a, BPF_JSET, 0xf8, PF_QUEUE, PF_NEXT);
+		emit(a, BPF_LD | BPF_H | BPF_IND, WIRE_UDP_HDR + 4);
+		emit_jump(a, BPF_JEQ, 1, PF_NEXT, PF_QUEUE);
+	}
 	for (unsigned i = 0; i < labels; i++) {
 		emit(a, BPF_LD | BPF_B | BPF_IND, PF_NAME_OFF);
 		emit_jump(a, BPF_JEQ, 0, PF_NAME_END, PF_NEXT);
@@ -237,9 +264,13 @@ static void emit_program(struct pf_asm *a, int family, unsigned labels,
 	emit(a, BPF_LD | BPF_W | BPF_IND, PF_NAME_OFF + 1);
 	emit(a, BPF_ALU | BPF_RSH | BPF_K, 16);
 	emit_qtypes(a, q);
-	emit(a, BPF_RET | BPF_K, 1);
+	if (!a->positive)
+		emit(a, BPF_RET | BPF_K, 1);
 	a->queue = a->n;
 	emit(a, BPF_RET | BPF_K, 0);
+	a->hit = a->n;
+	if (a->positive)
+		emit(a, BPF_RET | BPF_K, 1);
 }
 
 static uint8_t resolve(const struct pf_asm *a, size_t i, uint8_t t)
@@ -251,32 +282,23 @@ static uint8_t resolve(const struct pf_asm *a, size_t i, uint8_t t)
 		return (uint8_t)(a->name_end - i - 1);
 	case PF_QUEUE:
 		return (uint8_t)(a->queue - i - 1);
+	case PF_HIT:
+		return (uint8_t)(a->hit - i - 1);
 	case PF_NEXT:
 	default:
 		return 0;
 	}
 }
 
-int prefilter_compile(const struct config *cfg, int family,
-		      struct prefilter_prog *out, char *why, size_t whylen)
+/* The deepest unroll of q's program that fits, into out. */
+static int assemble(const struct pf_qtypes *q, int family, bool positive,
+		    struct prefilter_prog *out, char *why, size_t whylen)
 {
-	struct pf_qtypes q;
-	struct pf_asm a;
-	unsigned labels;
-	int rc;
+	struct pf_asm a = {.positive = positive};
+	unsigned labels = PREFILTER_INSNS_MAX / PF_LABEL_INSNS;
 
-	memset(out, 0, sizeof(*out));
-	if (whylen > 0)
-		why[0] = '\0';
-	if (family != AF_INET && family != AF_INET6)
-		return -EAFNOSUPPORT;
-	rc = collect(cfg, &q, why, whylen);
-	if (rc < 0)
-		return rc;
-	/* the deepest unroll that fits */
-	labels = PREFILTER_INSNS_MAX / PF_LABEL_INSNS;
 	for (;;) {
-		emit_program(&a, family, labels, &q);
+		emit_program(&a, family, labels, q);
 		if (a.n <= PREFILTER_INSNS_MAX)
 			break;
 		if (labels == PREFILTER_LABELS_MIN) {
@@ -284,7 +306,7 @@ int prefilter_compile(const struct config *cfg, int family,
 				snprintf(why, whylen,
 					 "%zu qtypes leave no room for %d "
 					 "labels in %d instructions",
-					 q.n, PREFILTER_LABELS_MIN,
+					 q->n, PREFILTER_LABELS_MIN,
 					 PREFILTER_INSNS_MAX);
 			return -ENOTSUP;
 		}
@@ -298,6 +320,46 @@ int prefilter_compile(const struct config *cfg, int family,
 	out->len = a.n;
 	out->labels = labels;
 	return 0;
+}
+
+int prefilter_compile(const struct config *cfg, int family,
+		      struct prefilter_prog *out, char *why, size_t whylen)
+{
+	struct pf_qtypes q;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (whylen > 0)
+		why[0] = '\0';
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	rc = collect(cfg, &q, why, whylen);
+	if (rc < 0)
+		return rc;
+	return assemble(&q, family, false, out, why, whylen);
+}
+
+int prefilter_compile_rule(const struct config_rule *r, int family,
+			   struct prefilter_prog *out, char *why,
+			   size_t whylen)
+{
+	struct pf_qtypes q;
+
+	memset(out, 0, sizeof(*out));
+	if (whylen > 0)
+		why[0] = '\0';
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (r->kind != CONFIG_RULE_QUERY || r->nqtypes == 0 ||
+	    r->nqnames != 0) {
+		if (whylen > 0)
+			snprintf(why, whylen,
+				 "rule %s is not a query rule of types alone",
+				 r->name);
+		return -ENOTSUP;
+	}
+	collect_rule(r, &q);
+	return assemble(&q, family, true, out, why, whylen);
 }
 
 int prefilter_bytecode_text(const struct prefilter_prog *p, char sep, char *buf,

@@ -110,6 +110,10 @@ struct pol {
 	struct config *cfg;
 	struct prefilter_prog prog[2]; /* IPv4, IPv6 */
 	struct bpf_insn insn[2][PREFILTER_INSNS_MAX];
+	/* each query rule of types alone: its positive program (holds) */
+	size_t npos;
+	const struct config_rule *pos_rule[4];
+	struct bpf_insn pos[4][2][PREFILTER_INSNS_MAX];
 };
 
 static struct pol pols[POL_N];
@@ -122,6 +126,7 @@ static struct {
 	unsigned long cls[ORACLE_NCLASSES]; /* runs, by the oracle's class */
 	unsigned long cls_acc[ORACLE_NCLASSES]; /* ... accepted */
 	unsigned long nonstandard; /* accepted: not a standard query */
+	unsigned long pos_runs, pos_hits; /* positive programs */
 } seen;
 
 /* The kernel with and without the cap on extension headers. */
@@ -164,6 +169,21 @@ static int setup_pols(void **state)
 				return -1;
 			to_pcap(&p->prog[f], p->insn[f]);
 		}
+		for (size_t r = 0; r < p->cfg->nrules && p->npos < 4; r++) {
+			const struct config_rule *cr = &p->cfg->rules[r];
+			struct prefilter_prog pp;
+
+			if (cr->nqnames != 0)
+				continue;
+			for (int f = 0; f < 2; f++) {
+				if (prefilter_compile_rule(
+					    cr, f ? AF_INET6 : AF_INET, &pp,
+					    NULL, 0) != 0)
+					return -1;
+				to_pcap(&pp, p->pos[p->npos][f]);
+			}
+			p->pos_rule[p->npos++] = cr;
+		}
 	}
 	return 0;
 }
@@ -186,6 +206,9 @@ static int teardown_pols(void **state)
 	       "standard query (response, opcode, QDCOUNT), none "
 	       "unreadable\n",
 	       seen.nonstandard);
+	printf("prefilter:   rules' positive programs: %lu runs, %lu "
+	       "matched, each a standard query of the rule's types\n",
+	       seen.pos_runs, seen.pos_hits);
 	return 0;
 }
 
@@ -244,6 +267,36 @@ static void check(const char *what, const uint8_t *pkt, size_t len)
 			enum oracle_class c = all;
 			unsigned r = run_insn(p->insn[fam], pkt, view);
 
+			/* a rule's positive program: of what is delivered,
+			 * only a standard query ldns reads, of the rule's
+			 * types */
+			for (size_t k = 0; k < p->npos; k++) {
+				const struct config_rule *cr = p->pos_rule[k];
+				bool mine = false;
+
+				seen.pos_runs++;
+				if (run_insn(p->pos[k][fam], pkt, view) == 0)
+					continue;
+				seen.pos_hits++;
+				for (size_t t = 0; all == ORACLE_NAMED &&
+						   t < cr->nqtypes;
+				     t++)
+					mine |= cr->qtypes[t] == o.q.qtype;
+				/* what the rule never sees, or the kernel
+				 * would drop anyway, may be matched */
+				if (mine || all == ORACLE_MOOT ||
+				    all == ORACLE_UNDELIVERED)
+					continue;
+				dump(what, pkt, len);
+				fail_msg("policy %d rule %s, IPv%d: its positive "
+					 "program matches a packet the oracle "
+					 "calls %s (%s; ldns %d, qtype %u)",
+					 i, cr->name, fam ? 6 : 4,
+					 oracle_class_name[all], o.k.why,
+					 o.dns,
+					 o.dns == ORACLE_DNS_QUERY ? o.q.qtype
+								   : 0);
+			}
 			if (c == ORACLE_NAMED &&
 			    !oracle_named(p->cfg, o.q.qtype))
 				c = ORACLE_FREE;
@@ -680,6 +733,65 @@ static void test_nonstandard(void **state)
 			assert_int_equal(
 				run(&pols[POL_MISSION].prog[f], pkt, len), 1);
 		}
+}
+
+/*
+ * A rule's positive program (kernel holds) matches the standard queries
+ * of its types that it reads whole, with or without EDNS, and nothing of
+ * the same shape that is no standard query or of another type: the
+ * mission rule's program, on names of 1 to 6 labels, IPv4 and IPv6.
+ */
+static void test_positive(void **state)
+{
+	static const uint16_t hdr[][2] = {
+		{0x8180, 1}, {0x2100, 1}, {0x0100, 0}, {0x0100, 2}};
+	const struct pol *p = &pols[POL_MISSION];
+	uint8_t name[300], dns[512], pkt[PKT_MAX];
+
+	(void)state;
+	assert_int_equal(p->npos, 1);
+	for (unsigned labels = 1; labels <= 6; labels++) {
+		size_t nlen = make_name(name, labels, 7);
+
+		for (int f = 0; f < 2; f++) {
+			const struct shape *w =
+				wrap_named(f ? "ipv6" : "ipv4");
+			size_t dlen, len;
+
+			for (int edns = 0; edns < 2; edns++) {
+				dlen = dns_msg(dns, 0x0100, 1, name, nlen,
+					       T_ANY, edns);
+				len = wrap_msg(w, dns, dlen, pkt);
+				assert_int_equal(
+					run_insn(p->pos[0][f], pkt, len), 1);
+				dlen = dns_msg(dns, 0x0100, 1, name, nlen,
+					       T_TXT, edns);
+				len = wrap_msg(w, dns, dlen, pkt);
+				assert_int_equal(
+					run_insn(p->pos[0][f], pkt, len), 0);
+			}
+			for (size_t h = 0; h < sizeof(hdr) / sizeof(hdr[0]);
+			     h++) {
+				dlen = dns_msg(dns, hdr[h][0], hdr[h][1], name,
+					       nlen, T_ANY, false);
+				len = wrap_msg(w, dns, dlen, pkt);
+				assert_int_equal(
+					run_insn(p->pos[0][f], pkt, len), 0);
+			}
+		}
+	}
+	/* a rule with a qname has none: a name is not matched here */
+	{
+		struct prefilter_prog pp;
+		char why[PREFILTER_WHY_MAX];
+
+		assert_int_equal(prefilter_compile_rule(
+					 &pols[POL_DESIGN].cfg->rules[1],
+					 AF_INET, &pp, why, sizeof(why)),
+				 -ENOTSUP);
+		assert_string_equal(why, "rule big-txt is not a query rule of "
+					 "types alone");
+	}
 }
 
 /* --- What the programs accept ------------------------------------------ */
@@ -1161,6 +1273,7 @@ int main(void)
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_message_cuts),
 		cmocka_unit_test(test_nonstandard),
+		cmocka_unit_test(test_positive),
 		cmocka_unit_test(test_long_packet),
 		cmocka_unit_test(test_corpora),
 		cmocka_unit_test(test_fallback),

@@ -100,6 +100,9 @@ struct config_rule {
 	uint32_t total_bytes_n;	     /* bytes over all destinations; 0: none */
 	uint64_t total_bytes_period; /* ns */
 	uint32_t slip;		     /* truncate: every slip-th refusal */
+	/* query rules: a held source's queries of the rule's types are
+	 * dropped in the kernel, where the rule allows it (see holds.h) */
+	bool kernel_hold;
 };
 
 struct config {
@@ -138,12 +141,14 @@ struct config {
 	struct config_prefix *serve;
 	size_t nserve;
 	bool manage_rules;   /* the daemon installs and replaces its rules */
+	uint32_t kernel_hold_max; /* entries a rule's kernel set holds */
 	bool rules_required; /* a file without a rule is a mistake */
 
 	/* where settings the daemon checks later were given (0: default) */
 	struct {
 		int table_size, user, control_socket, prometheus_file;
 		int answer_queue;
+		int kernel_hold[CONFIG_RULES_MAX]; /* where a rule said yes */
 	} line;
 	struct config_rule *rules;
 	size_t nrules;

@@ -63,6 +63,9 @@ static const struct word facilities[] = {{"daemon", LOG_DAEMON},
 	.in_rule = true, .off = offsetof(struct config_rule, f), \
 	.size = sizeof(((struct config_rule *)NULL)->f),         \
 	.kinds = KIND_QUERY | KIND_ANSWER
+#define QUERY_RULE(f)                                            \
+	.in_rule = true, .off = offsetof(struct config_rule, f), \
+	.size = sizeof(((struct config_rule *)NULL)->f), .kinds = KIND_QUERY
 #define ANSWER_RULE(f)                                           \
 	.in_rule = true, .off = offsetof(struct config_rule, f), \
 	.size = sizeof(((struct config_rule *)NULL)->f), .kinds = KIND_ANSWER
@@ -129,6 +132,9 @@ const struct key config_keys[K_COUNT] = {
 			    .words = config_yes_no, .expect = "yes or no"},
 	[K_RULES_REQUIRED] = {"rules-required", KT_WORD, GLOBAL(rules_required),
 			      .words = config_yes_no, .expect = "yes or no"},
+	[K_KERNEL_HOLD_MAX] = {"kernel-hold-max", KT_UINT,
+			       GLOBAL(kernel_hold_max), .min = 1,
+			       .max = 1048576, .expect = "1..1048576"},
 	[K_QTYPE] = {"qtype", KT_QTYPE, RULE(qtypes),
 		     .expect = "one or more types such as ANY"},
 	[K_QNAME] = {"qname", KT_QNAME, RULE(qnames),
@@ -165,6 +171,9 @@ const struct key config_keys[K_COUNT] = {
 	/* its bond to action truncate is checked at the '}' */
 	[K_SLIP] = {"slip", KT_UINT, RULE(slip), .min = 1, .max = 64,
 		    .expect = "1..64"},
+	/* whether the rule can is checked at the '}' */
+	[K_KERNEL_HOLD] = {"kernel-hold", KT_WORD, QUERY_RULE(kernel_hold),
+			   .words = config_yes_no, .expect = "yes or no"},
 };
 
 const char *config_kind_word(enum config_rule_kind k)
@@ -393,6 +402,7 @@ static int open_rule(struct parser *p, char **tok, int ntok,
 	r->ipv4_prefix = 32;
 	r->ipv6_prefix = 56;
 	r->action = CONFIG_ACTION_DROP;
+	r->kernel_hold = kind == CONFIG_RULE_QUERY;
 	if (kind == CONFIG_RULE_ANSWER)
 		r->size = CONFIG_SIZE_DEFAULT;
 	for (int i = 0; i < K_COUNT; i++) {
@@ -458,6 +468,8 @@ static int close_rule(struct parser *p, char **tok, int ntok)
 	} else if (check_slip(p, r) != 0) {
 		return -EINVAL;
 	}
+	if (p->seen[K_KERNEL_HOLD] != 0 && r->kernel_hold)
+		p->cfg->line.kernel_hold[p->cfg->nrules] = p->seen[K_KERNEL_HOLD];
 	if (max_line != 0 && r->hold_down == 0)
 		return fail_at(p, max_line,
 			       "hold-down-max without hold-down in rule %s; "
@@ -597,6 +609,7 @@ static void set_defaults(struct config *c)
 	c->log_period = NS_S;
 	c->log_truncate = false;
 	c->rules_required = true;
+	c->kernel_hold_max = 65536;
 }
 
 /*

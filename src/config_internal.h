@@ -61,6 +61,7 @@ enum key_id {
 	K_SERVE,
 	K_MANAGE_RULES,
 	K_RULES_REQUIRED,
+	K_KERNEL_HOLD_MAX,
 	K_QTYPE,
 	K_QNAME,
 	K_LIMIT,
@@ -74,6 +75,7 @@ enum key_id {
 	K_BYTES,
 	K_TOTAL_BYTES,
 	K_SLIP,
+	K_KERNEL_HOLD,
 	K_COUNT
 };
 

@@ -153,13 +153,13 @@ static void test_keys_errors(void **state)
 		   "syslog-facility, malformed, fragments, "
 		   "log-limit, "
 		   "log-truncate, prometheus-file, allow, serve, "
-		   "manage-rules, rules-required, rule, answer-rule");
+		   "manage-rules, rules-required, kernel-hold-max, rule, answer-rule");
 	expect_err("rule r {\nfoo 1\n}\n",
 		   "t.conf:2: unknown setting 'foo' in "
 		   "rule r; expected one of "
 		   "qtype, qname, limit, ipv4-prefix, "
 		   "ipv6-prefix, hold-down, "
-		   "hold-down-max, total, action, slip, }");
+		   "hold-down-max, total, action, slip, kernel-hold, }");
 	expect_err("Queue 0\n", "t.conf:1: unknown setting 'Queue': settings "
 				"are lower case ('queue')");
 	expect_err("RULE r {\n", "t.conf:1: unknown setting 'RULE': settings "
@@ -208,7 +208,7 @@ static void test_keys_errors(void **state)
 			"syslog-facility, malformed, fragments, "
 			"log-limit, log-truncate, prometheus-file, "
 			"allow, serve, manage-rules, "
-			"rules-required, rule, answer-rule");
+			"rules-required, kernel-hold-max, rule, answer-rule");
 		free(text);
 		free(tok);
 	}
@@ -378,6 +378,7 @@ static void test_print_text(void **state)
 			       "# serve (every source)\n"
 			       "manage-rules    no\n"
 			       "rules-required  yes\n"
+			       "kernel-hold-max 65536\n"
 			       "\n"
 			       "rule any-abuse {\n"
 			       "\tqtype         ANY\n"
@@ -390,6 +391,7 @@ static void test_print_text(void **state)
 			       "\t# total (none)\n"
 			       "\taction        drop\n"
 			       "\t# slip (no truncation)\n"
+			       "\tkernel-hold   yes\n"
 			       "}\n");
 	free(t);
 	config_free(c);
@@ -656,7 +658,7 @@ static void test_load(void **state)
 			 "report-top, syslog-facility, malformed, "
 			 "fragments, log-limit, log-truncate, "
 			 "prometheus-file, allow, serve, manage-rules, "
-			 "rules-required, rule, answer-rule",
+			 "rules-required, kernel-hold-max, rule, answer-rule",
 			 path) > 0);
 	assert_string_equal(err, msg);
 	free(msg);

@@ -140,9 +140,9 @@ struct config {
 	/* the customers' prefixes: only their queries are judged; none: all */
 	struct config_prefix *serve;
 	size_t nserve;
-	bool manage_rules;   /* the daemon installs and replaces its rules */
+	bool manage_rules; /* the daemon installs and replaces its rules */
 	uint32_t kernel_hold_max; /* entries a rule's kernel set holds */
-	bool rules_required; /* a file without a rule is a mistake */
+	bool rules_required;	  /* a file without a rule is a mistake */
 
 	/* where settings the daemon checks later were given (0: default) */
 	struct {

@@ -186,6 +186,15 @@ int kset_del_many(struct kset *k, const char *name, const struct kset_entry *e,
 int kset_list(struct kset *k, const char *name,
 	      int (*fn)(void *arg, const struct kset_entry *e), void *arg);
 
+/*
+ * Calls fn(arg, name) for the name of every set of the namespace, whoever
+ * made it, reading the dump to its end.  fn returns 0 to go on, anything
+ * else to stop (the rest is read but not given).  Returns 0, the value fn
+ * stopped with, or -errno.
+ */
+int kset_names(struct kset *k, int (*fn)(void *arg, const char *name),
+	       void *arg);
+
 /* Removes every entry of set name.  0, -ENOENT, or -errno. */
 int kset_flush(struct kset *k, const char *name);
 

@@ -181,6 +181,26 @@ enum limiter_verdict limiter_check(struct limiter *l,
 				   uint64_t key, uint64_t now,
 				   struct limiter_counters *c,
 				   struct limiter_event ev[2], int *nev);
+/*
+ * Puts (rule, family, key) in hold-down for left ns from now, at hold
+ * level level (the doublings so far), in a limited episode (a restart
+ * reading the kernel's holds back, or a hold a flood evicted from the
+ * table).  Returns 0, or -EINVAL for rule id 0 or left 0.  Counts the
+ * slot it took in *c.
+ */
+int limiter_restore(struct limiter *l, const struct limiter_rule *r, int family,
+		    uint64_t key, unsigned level, uint64_t left, uint64_t now,
+		    struct limiter_counters *c);
+
+/*
+ * The kernel refused refused more queries of a held (rule, family, key)
+ * for it: they count in its episode, which goes on for a whole period
+ * after now.  Returns whether the table holds it (false: the slot is
+ * gone or not held).
+ */
+bool limiter_persist(struct limiter *l, const struct limiter_rule *r,
+		     int family, uint64_t key, uint32_t refused, uint64_t now);
+
 /* State that an incremental sweep keeps between calls. */
 struct limiter_sweep {
 	size_t next;			      /* next bucket to visit */

@@ -48,6 +48,7 @@ enum periodic_job {
 	PERIODIC_REPORT,     /* the abuse-desk report (report-interval) */
 	PERIODIC_PROMETHEUS, /* the Prometheus file */
 	PERIODIC_LOSSES,     /* a look at the loss counters */
+	PERIODIC_HOLDS,	     /* the kernel holds' counters read back */
 	PERIODIC_NJOBS
 };
 

@@ -136,9 +136,17 @@ int rules_install(const struct config *cfg, const struct config *also,
 		  char *err, size_t errlen);
 
 /*
+ * Makes the kernel sets cfg's kernel holds need (holds.h), as `dnsrl
+ * --make-sets` and the printed script do before the rules that match
+ * them.  Returns 0 or -errno with a message.
+ */
+int rules_make_sets(const struct config *cfg, char *err, size_t errlen);
+
+/*
  * Removes dnsrl's jumps and chains (INPUT's and OUTPUT's, DNSRL, DNSRL-Q,
- * DNSRL-OUT), both families, whatever policy they came from.  Returns 0
- * (also when there was nothing) or -errno.
+ * DNSRL-OUT), both families, whatever policy they came from, then its
+ * kernel sets (holds.h).  Returns 0 (also when there was nothing) or
+ * -errno.
  */
 int rules_remove(char *err, size_t errlen);
 

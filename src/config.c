@@ -469,7 +469,8 @@ static int close_rule(struct parser *p, char **tok, int ntok)
 		return -EINVAL;
 	}
 	if (p->seen[K_KERNEL_HOLD] != 0 && r->kernel_hold)
-		p->cfg->line.kernel_hold[p->cfg->nrules] = p->seen[K_KERNEL_HOLD];
+		p->cfg->line.kernel_hold[p->cfg->nrules] =
+			p->seen[K_KERNEL_HOLD];
 	if (max_line != 0 && r->hold_down == 0)
 		return fail_at(p, max_line,
 			       "hold-down-max without hold-down in rule %s; "

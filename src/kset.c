@@ -844,6 +844,42 @@ int kset_list(struct kset *k, const char *name,
 	return exchange(k, list_cb, &c);
 }
 
+struct names_ctx {
+	int (*fn)(void *arg, const char *name);
+	void *arg;
+	int stop;
+};
+
+static int names_cb(struct kset *k, const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *tb[TB_MAX + 1];
+	struct names_ctx *c = arg;
+	const char *s;
+
+	if (msg_parse(k, nlh, IPSET_CMD_LIST, tb) < 0)
+		return -EPROTO;
+	s = get_str(tb[IPSET_ATTR_SETNAME]);
+	if (s == NULL || strlen(s) > KSET_NAME_MAX)
+		return -EPROTO;
+	if (c->stop == 0)
+		c->stop = c->fn(c->arg, s);
+	return 0;
+}
+
+int kset_names(struct kset *k, int (*fn)(void *arg, const char *name),
+	       void *arg)
+{
+	struct names_ctx c = {.fn = fn, .arg = arg};
+	struct nlmsghdr *nlh;
+	int err;
+
+	/* every set's header, no entries */
+	nlh = msg_start(k, k->sbuf, IPSET_CMD_LIST, NLM_F_DUMP);
+	put_be32(nlh, IPSET_ATTR_FLAGS, IPSET_FLAG_LIST_HEADER);
+	err = exchange(k, names_cb, &c);
+	return err < 0 ? err : c.stop;
+}
+
 /* A command on a set by name only: flush, destroy */
 static int set_cmd(struct kset *k, const char *name, uint8_t cmd,
 		   uint16_t flags)

@@ -635,6 +635,64 @@ enum limiter_verdict limiter_check(struct limiter *l,
 	return charge(l, r, family, key, now, NULL, c, ev, nev);
 }
 
+int limiter_restore(struct limiter *l, const struct limiter_rule *r, int family,
+		    uint64_t key, unsigned level, uint64_t left, uint64_t now,
+		    struct limiter_counters *c)
+{
+	const uint8_t fam = (uint8_t)family;
+	struct slot *s;
+	size_t b1, b2;
+
+	if (r->id == 0 || left == 0)
+		return -EINVAL;
+	candidates(l, key, r->id, fam, &b1, &b2);
+	lock_two(l, b1, b2);
+	s = slot_find(l, b1, b2, key, r->id, fam);
+	if (s == NULL) {
+		s = slot_take(l, b1, b2, now, c);
+		memset(s, 0, sizeof(*s));
+		s->key = key;
+		s->rule = r->id;
+		s->family = fam;
+	}
+	if (!(s->flags & SLOT_LIMITED)) {
+		s->episode_ms = ms_of(now);
+		s->quiet_ms = ms_deadline(now, r->rate.period);
+	}
+	/* the GCRA refuses it while now < tat - tau: for exactly left */
+	s->tat = left > UINT64_MAX - r->rate.tau - now
+			 ? UINT64_MAX
+			 : now + left + r->rate.tau;
+	s->flags |= SLOT_LIMITED | SLOT_HELD;
+	s->level = (uint8_t)(level > LEVEL_MAX ? LEVEL_MAX : level);
+	s->quiet_ms = ms_max(s->quiet_ms, ms_deadline(now, left));
+	unlock_two(l, b1, b2);
+	return 0;
+}
+
+bool limiter_persist(struct limiter *l, const struct limiter_rule *r,
+		     int family, uint64_t key, uint32_t refused, uint64_t now)
+{
+	const uint8_t fam = (uint8_t)family;
+	struct slot *s;
+	size_t b1, b2;
+	bool held;
+
+	if (r->id == 0)
+		return false;
+	candidates(l, key, r->id, fam, &b1, &b2);
+	lock_two(l, b1, b2);
+	s = slot_find(l, b1, b2, key, r->id, fam);
+	held = s != NULL && (s->flags & SLOT_HELD);
+	if (held && refused > 0) {
+		slot_refused(s, refused, NULL);
+		s->quiet_ms =
+			ms_max(s->quiet_ms, ms_deadline(now, r->rate.period));
+	}
+	unlock_two(l, b1, b2);
+	return held;
+}
+
 bool limiter_sweep(struct limiter *l, struct limiter_sweep *s, size_t count,
 		   uint64_t now,
 		   void (*fn)(void *arg, const struct limiter_event *ev),

@@ -26,6 +26,8 @@
 #include "clock.h"
 #include "config.h"
 #include "control.h"
+#include "holds.h"
+#include "kset.h"
 #include "limiter.h"
 #include "log.h"
 #include "notify.h"
@@ -47,6 +49,7 @@
 #define DEFAULT_CONFIG "/etc/dnsrl/dnsrl.conf"
 #define PROMETHEUS_EVERY (10 * CLOCK_NS_PER_S)
 #define LOSSES_EVERY CLOCK_NS_PER_S /* losses are looked for once a second */
+#define HOLDS_EVERY CLOCK_NS_PER_S  /* kernel holds read back once a second */
 
 /*
  * What the control thread may read of the main thread's state: a copy,
@@ -89,7 +92,9 @@ struct daemon {
 	struct notify_watchdog watchdog;
 	bool stalled_logged;
 	uint64_t losses[STATS_NCOUNTERS]; /* loss counters last looked at */
-	int kstats; /* the kernel's queue counters, opened as root */
+	int kstats;	     /* the kernel's queue counters, opened as root */
+	struct holds *holds; /* kernel holds; NULL without a rule that can */
+	struct stats kernel; /* what the kernel dropped for holds, by rule */
 	int sigfd;
 	int timerfd;
 	int exit_code;
@@ -99,6 +104,7 @@ static __attribute__((noreturn)) void usage(int code)
 {
 	fprintf(code == 0 ? stdout : stderr,
 		"usage: dnsrl [-ftvV] [-c file] [--print-rules] [--remove-rules]\n"
+		"             [--make-sets]\n"
 		"             [-r capture]\n"
 		"  -c, --config FILE   configuration (default %s)\n"
 		"  -f, --foreground    also log to stderr\n"
@@ -107,6 +113,9 @@ static __attribute__((noreturn)) void usage(int code)
 		"                      otherwise: debug logging\n"
 		"      --print-rules   print the iptables/ip6tables rules\n"
 		"      --remove-rules  remove dnsrl's iptables/ip6tables rules\n"
+		"                      and its kernel sets\n"
+		"      --make-sets     make the kernel sets of the kernel holds\n"
+		"                      (the printed rules run it first)\n"
 		"  -r, --replay FILE   run the policy over a capture (pcap)\n"
 		"                      and print what it would have done\n"
 		"  -V, --version       print the version\n"
@@ -119,6 +128,12 @@ static __attribute__((noreturn)) void usage(int code)
 static const struct policy *current(const struct daemon *d)
 {
 	return reload_current(d->reload);
+}
+
+/* The sets of the running configuration's kernel holds (idempotent). */
+static int holds_make_sets_for(struct daemon *d, char *err, size_t errlen)
+{
+	return rules_make_sets(d->cfg, err, errlen);
 }
 
 static void log_policy(const struct daemon *d, const char *what)
@@ -194,6 +209,10 @@ static void view_of(struct daemon *d, const struct policy *p,
 		stats_collect(&d->workers[i].box, &sum[i >= d->nquery]);
 		lost += atomic_load(&d->workers[i].lost);
 	}
+	/* the rules' queries the kernel dropped for their holds */
+	pthread_mutex_lock(&d->view_lock);
+	stats_add(&sum[0], &d->kernel);
+	pthread_mutex_unlock(&d->view_lock);
 	*v = (struct report_view){
 		.sum = &sum[0],
 		.answers = d->nworkers > d->nquery ? &sum[1] : NULL,
@@ -251,6 +270,17 @@ static void log_stats(struct daemon *d, const char *why)
 		log_info("%s", line);
 	}
 	free(text);
+	if (d->holds != NULL) {
+		struct holds_stats hs;
+
+		holds_get_stats(d->holds, &hs);
+		log_info("kernel holds%s: added=%" PRIu64 " full=%" PRIu64
+			 " failed=%" PRIu64 " lost=%" PRIu64
+			 " restored=%" PRIu64 " dropped=%" PRIu64
+			 " released=%" PRIu64 " read-errors=%" PRIu64,
+			 why, hs.added, hs.full, hs.failed, hs.lost,
+			 hs.restored, hs.dropped, hs.released, hs.poll_errors);
+	}
 	for (size_t i = 0; i < d->nworkers; i++) {
 		uint16_t num = d->workers[i].num;
 		struct queue_kstats ks;
@@ -408,6 +438,15 @@ static void on_job(void *arg, enum periodic_job job, uint64_t now)
 		if (d->cfg->prometheus_file != NULL)
 			write_prometheus(d);
 		break;
+	case PERIODIC_HOLDS:
+		if (d->holds != NULL) {
+			/* the control thread reads d->kernel too */
+			pthread_mutex_lock(&d->view_lock);
+			holds_poll(d->holds, d->shared.limiter, &d->kernel,
+				   now);
+			pthread_mutex_unlock(&d->view_lock);
+		}
+		break;
 	case PERIODIC_LOSSES:
 		report_view_of(d, sum, &v);
 		/* both paths: a loss is a loss */
@@ -483,6 +522,16 @@ static int reload(struct daemon *d, char *msg, size_t len)
 	d->prom_failed = false;
 	tbucket_init(&d->log_budget, d->cfg->log_n, d->cfg->log_period);
 	schedule(d, clock_now());
+	if (d->holds != NULL) {
+		char herr[256];
+
+		if (!d->cfg->manage_rules &&
+		    holds_make_sets_for(d, herr, sizeof(herr)) < 0)
+			log_warnx("kernel holds: %s", herr);
+		if (holds_configure(d->holds, d->cfg, current(d)) < 0)
+			log_warnx("kernel holds: out of memory; the old "
+				  "table of counters stays");
+	}
 	log_policy(d, "reloaded");
 	check_rules(d);
 	publish_view(d);
@@ -522,8 +571,11 @@ static void tick(struct daemon *d)
 	struct worker_event ev;
 
 	for (size_t i = 0; i < d->nworkers; i++) {
-		while (worker_pop_event(&d->workers[i], &ev))
+		while (worker_pop_event(&d->workers[i], &ev)) {
+			if (d->holds != NULL)
+				holds_held(d->holds, &ev.ev);
 			log_event(d, &ev, now);
+		}
 		beats[i] = atomic_load(&d->workers[i].beats);
 		if (atomic_load(&d->workers[i].error) != 0 &&
 		    d->exit_code == 0) {
@@ -533,6 +585,8 @@ static void tick(struct daemon *d)
 			atomic_store(&d->shared.stop, true);
 		}
 	}
+	if (d->holds != NULL)
+		holds_flush(d->holds);
 	periodic_run(&d->periodic, now);
 	publish_view(d);
 	if (notify_watchdog_due(&d->watchdog, beats, now)) {
@@ -612,6 +666,40 @@ static void open_queues(struct daemon *d)
 			errno = -rc;
 			fatal("worker");
 		}
+	}
+}
+
+/*
+ * The kernel holds, when a rule can: the socket opened while still root
+ * (it keeps working with CAP_NET_ADMIN alone), the sets made, and the
+ * holds a previous run left read back, before any query is judged.
+ */
+static void open_holds(struct daemon *d, uint64_t now)
+{
+	char err[256];
+	struct kset *k;
+	bool any = false;
+	int n;
+
+	for (size_t i = 0; i < d->cfg->nrules; i++)
+		any |= holds_rule_can(d->cfg, i, NULL, 0);
+	if (!any)
+		return;
+	if (holds_make_sets_for(d, err, sizeof(err)) < 0)
+		fatalx("kernel holds: %s", err);
+	k = kset_open();
+	if (k == NULL)
+		fatal("kernel holds: the ipset socket");
+	d->holds = holds_new(k);
+	if (d->holds == NULL ||
+	    holds_configure(d->holds, d->cfg, current(d)) < 0)
+		fatal("kernel holds");
+	n = holds_restore(d->holds, d->shared.limiter, now);
+	if (n < 0) {
+		errno = -n;
+		log_warn("kernel holds: reading the sets back");
+	} else if (n > 0) {
+		log_info("kernel holds: %d holds restored from the kernel", n);
 	}
 }
 
@@ -695,6 +783,8 @@ static void start(struct daemon *d)
 	tbucket_init(&d->log_budget, d->cfg->log_n, d->cfg->log_period);
 
 	open_queues(d);
+	/* before any query is judged: a hold a restart left goes on */
+	open_holds(d, clock_now());
 	/* bound first: the rules send queries to a queue that has a reader */
 	if (d->cfg->manage_rules) {
 		char err[512];
@@ -736,6 +826,7 @@ static void start(struct daemon *d)
 	periodic_every(&d->periodic, PERIODIC_PROMETHEUS, PROMETHEUS_EVERY,
 		       now);
 	periodic_every(&d->periodic, PERIODIC_LOSSES, LOSSES_EVERY, now);
+	periodic_every(&d->periodic, PERIODIC_HOLDS, HOLDS_EVERY, now);
 	if (timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
 		fatal("timerfd");
 	notify_watchdog_init(&d->watchdog, notify_watchdog_interval(),
@@ -804,6 +895,9 @@ static void stop(struct daemon *d)
 		worker_destroy(&d->workers[i]);
 	free(d->workers);
 	/* no worker runs any more: every policy can go, whoever saw what */
+	if (d->holds != NULL)
+		holds_flush(d->holds);
+	holds_free(d->holds);
 	reload_free(d->reload);
 	limiter_free(d->shared.limiter);
 	config_free(d->cfg);
@@ -857,6 +951,7 @@ int main(int argc, char **argv)
 		{"test-config", no_argument, NULL, 't'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"print-rules", no_argument, NULL, 'P'},
+		{"make-sets", no_argument, NULL, 'S'},
 		{"remove-rules", no_argument, NULL, 'R'},
 		{"replay", required_argument, NULL, 'r'},
 		{"version", no_argument, NULL, 'V'},
@@ -865,7 +960,7 @@ int main(int argc, char **argv)
 	};
 	const char *path = DEFAULT_CONFIG, *capture = NULL;
 	bool foreground = false, test = false, print_rules = false;
-	bool remove_rules = false;
+	bool remove_rules = false, make_sets = false;
 	int verbose = 0, ch;
 	char err[CONFIG_ERR_MAX];
 	static struct daemon d;
@@ -887,6 +982,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			print_rules = true;
+			break;
+		case 'S':
+			make_sets = true;
 			break;
 		case 'R':
 			remove_rules = true;
@@ -932,6 +1030,14 @@ int main(int argc, char **argv)
 		rules_print(d.cfg, stdout);
 		config_free(d.cfg);
 		return 0;
+	}
+	if (make_sets) {
+		int rc = rules_make_sets(d.cfg, err, sizeof(err));
+
+		if (rc < 0)
+			fprintf(stderr, "dnsrl: %s\n", err);
+		config_free(d.cfg);
+		return rc < 0;
 	}
 	if (capture != NULL) {
 		/* the report of what was read is out even after an error */

@@ -340,8 +340,7 @@ int prefilter_compile(const struct config *cfg, int family,
 }
 
 int prefilter_compile_rule(const struct config_rule *r, int family,
-			   struct prefilter_prog *out, char *why,
-			   size_t whylen)
+			   struct prefilter_prog *out, char *why, size_t whylen)
 {
 	struct pf_qtypes q;
 

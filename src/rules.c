@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "holds.h"
+#include "kset.h"
 #include "prefilter.h"
 #include "xtables.h"
 
@@ -29,6 +32,7 @@ struct rules_plan {
 	int family;
 	bool two_chains; /* served prefixes: DNSRL picks, DNSRL-Q judges */
 	bool answers;	 /* answer rules: DNSRL-OUT, jumped to from OUTPUT */
+	bool holds;	 /* kernel holds: sets the rules need */
 	struct lines q;	 /* DNSRL's, then DNSRL-Q's */
 	struct lines a;	 /* DNSRL-OUT's */
 	char why[PREFILTER_WHY_MAX]; /* why there is no prefilter, or "" */
@@ -179,6 +183,36 @@ static int add_answers(struct rules_plan *p, const struct config *cfg)
 	return rc;
 }
 
+/*
+ * The kernel holds (holds.h): per rule that can, its positive program and
+ * its set, ahead of everything else in the judging chain.
+ */
+static int add_holds(struct rules_plan *p, const struct config *cfg,
+		     const char *chain)
+{
+	char text[PREFILTER_TEXT_MAX], set[KSET_NAME_MAX + 1];
+	struct prefilter_prog prog;
+	int rc = 0;
+
+	for (size_t i = 0; i < cfg->nrules && rc == 0; i++) {
+		if (!holds_rule_can(cfg, i, NULL, 0))
+			continue;
+		rc = prefilter_compile_rule(&cfg->rules[i], p->family, &prog,
+					    NULL, 0);
+		if (rc == 0)
+			rc = prefilter_bytecode_text(&prog, ' ', text,
+						     sizeof(text));
+		holds_set_name(cfg->rules[i].name, p->family, set);
+		if (rc == 0)
+			rc = add(&p->q,
+				 "-A %s " MATCH_DNS " -m bpf --bytecode \"%s\" "
+				 "-m set --match-set %s src -j DROP",
+				 chain, text, set);
+		p->holds = true;
+	}
+	return rc;
+}
+
 struct rules_plan *rules_plan_new(const struct config *cfg,
 				  const struct config *also, int family)
 {
@@ -206,6 +240,8 @@ struct rules_plan *rules_plan_new(const struct config *cfg,
 				 RULES_CHAIN, addr, s->len, chain);
 		}
 	}
+	if (rc == 0)
+		rc = add_holds(p, cfg, chain);
 	if (rc == 0)
 		rc = add_prefilter(p, cfg, also, chain);
 	queue_spec(cfg->queue_first, cfg->queue_last, queue, sizeof(queue));
@@ -743,13 +779,58 @@ static int install_family(const struct config *cfg, const struct config *also,
 	return rc;
 }
 
+/*
+ * The sets of cfg's kernel holds, made before the rules that match them,
+ * and those of no rule of cfg's removed after (unless cfg is NULL: made
+ * nothing, remove every one).
+ */
+static int sets(const struct config *cfg, bool make, char *err, size_t errlen)
+{
+	char names[2 * CONFIG_RULES_MAX][KSET_NAME_MAX + 1];
+	const char *keep[2 * CONFIG_RULES_MAX + 1];
+	struct kset *k = kset_open();
+	size_t n = 0;
+	int rc;
+
+	if (k == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "kernel sets: %s", strerror(errno));
+		return rc;
+	}
+	for (size_t i = 0; cfg != NULL && i < cfg->nrules; i++) {
+		if (!holds_rule_can(cfg, i, NULL, 0))
+			continue;
+		for (int f = 0; f < 2; f++) {
+			holds_set_name(cfg->rules[i].name,
+				       f ? AF_INET6 : AF_INET, names[n]);
+			keep[n] = names[n];
+			n++;
+		}
+	}
+	keep[n] = NULL;
+	rc = make ? holds_make_sets(k, cfg, err, errlen)
+		  : holds_remove_sets(k, keep, err, errlen);
+	kset_close(k);
+	return rc;
+}
+
+int rules_make_sets(const struct config *cfg, char *err, size_t errlen)
+{
+	return sets(cfg, true, err, errlen);
+}
+
 int rules_install(const struct config *cfg, const struct config *also,
 		  char *err, size_t errlen)
 {
-	int rc = install_family(cfg, also, AF_INET, err, errlen);
+	int rc = sets(cfg, true, err, errlen);
 
 	if (rc == 0)
+		rc = install_family(cfg, also, AF_INET, err, errlen);
+	if (rc == 0)
 		rc = install_family(cfg, also, AF_INET6, err, errlen);
+	/* the sets of rules gone (sets still referenced are kept) */
+	if (rc == 0)
+		rc = sets(cfg, false, err, errlen);
 	return rc;
 }
 
@@ -764,6 +845,8 @@ int rules_remove(char *err, size_t errlen)
 		if (rc == 0)
 			rc = remove_from(family, LEGACY_TABLE, err, errlen);
 	}
+	if (rc == 0)
+		rc = sets(NULL, false, err, errlen);
 	return rc;
 }
 
@@ -828,6 +911,59 @@ static void print_family(const struct config *cfg, int family, FILE *out)
 	rules_plan_free(p);
 }
 
+/* A word for sh in single quotes, whatever its bytes. */
+static void shell_word(const char *s, FILE *out)
+{
+	fputc('\'', out);
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*s, out);
+	}
+	fputc('\'', out);
+}
+
+/*
+ * The sets of the kernel holds, before the rules that match them: made by
+ * this very dnsrl (the sets as the daemon reads them back), from the same
+ * file.
+ */
+static void print_sets(const struct config *cfg, FILE *out)
+{
+	char exe[4096], set[KSET_NAME_MAX + 1];
+	ssize_t n;
+	bool any = false;
+
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		if (!holds_rule_can(cfg, i, NULL, 0))
+			continue;
+		if (!any)
+			fprintf(out,
+				"# Kernel holds: a held source's queries of "
+				"the rule's types are dropped\n"
+				"# before the queue, in sets named after the "
+				"rule (ipset hash:net):\n");
+		holds_set_name(cfg->rules[i].name, AF_INET, set);
+		fprintf(out, "#   rule %s: %s", cfg->rules[i].name, set);
+		holds_set_name(cfg->rules[i].name, AF_INET6, set);
+		fprintf(out, " and %s\n", set);
+		any = true;
+	}
+	if (!any)
+		return;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		snprintf(exe, sizeof(exe), "dnsrl");
+	else
+		exe[n] = '\0';
+	shell_word(exe, out);
+	fprintf(out, " --make-sets -c ");
+	shell_word(cfg->path != NULL ? cfg->path : "/etc/dnsrl/dnsrl.conf",
+		   out);
+	fprintf(out, "\n");
+}
+
 /* The script's word on the answer path, when there is one. */
 static void print_answers_comment(const struct config *cfg, FILE *out)
 {
@@ -887,6 +1023,7 @@ void rules_print(const struct config *cfg, FILE *out)
 		path, RULES_CHAIN, RULES_TABLE, RULES_TABLE);
 	print_answers_comment(cfg, out);
 	fprintf(out, "set -e\n");
+	print_sets(cfg, out);
 	print_family(cfg, AF_INET, out);
 	print_family(cfg, AF_INET6, out);
 	fprintf(out, "# To remove (or: dnsrl --remove-rules):\n");

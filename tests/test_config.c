@@ -142,18 +142,19 @@ static void test_bytes(void **state)
 static void test_keys_errors(void **state)
 {
 	(void)state;
-	expect_err("\n\nfoo 1\n",
-		   "t.conf:3: unknown setting 'foo'; expected "
-		   "one of queue, answer-queue, "
-		   "queue-maxlen, queue-rcvbuf, table-size, "
-		   "fail-open, user, "
-		   "control-socket, "
-		   "stats-interval, report-interval, "
-		   "report-top, "
-		   "syslog-facility, malformed, fragments, "
-		   "log-limit, "
-		   "log-truncate, prometheus-file, allow, serve, "
-		   "manage-rules, rules-required, kernel-hold-max, rule, answer-rule");
+	expect_err(
+		"\n\nfoo 1\n",
+		"t.conf:3: unknown setting 'foo'; expected "
+		"one of queue, answer-queue, "
+		"queue-maxlen, queue-rcvbuf, table-size, "
+		"fail-open, user, "
+		"control-socket, "
+		"stats-interval, report-interval, "
+		"report-top, "
+		"syslog-facility, malformed, fragments, "
+		"log-limit, "
+		"log-truncate, prometheus-file, allow, serve, "
+		"manage-rules, rules-required, kernel-hold-max, rule, answer-rule");
 	expect_err("rule r {\nfoo 1\n}\n",
 		   "t.conf:2: unknown setting 'foo' in "
 		   "rule r; expected one of "

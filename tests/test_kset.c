@@ -639,6 +639,50 @@ static void check_entries(struct kset *k, const char *name,
 	free(o);
 }
 
+static int collect_name(void *arg, const char *name)
+{
+	char *all = arg;
+
+	strcat(all, name);
+	strcat(all, "\n");
+	return 0;
+}
+
+static int stop_at_second(void *arg, const char *name)
+{
+	int *n = arg;
+
+	(void)name;
+	return ++*n == 2 ? 42 : 0;
+}
+
+/* kset_names gives every set the ipset command lists (ipset list -n),
+ * whoever made it, in the kernel's order; a stop is returned. */
+static void test_set_names(void **state)
+{
+	struct kset *k = handle(state);
+	static char got[8192];
+	char *want;
+	int n = 0;
+
+	got[0] = '\0';
+	assert_int_equal(kset_names(k, collect_name, got), 0);
+	assert_string_equal(got, "");
+	assert_int_equal(kset_create(k, "dnsrl-any-abuse-4", AF_INET, 16, 60),
+			 0);
+	assert_int_equal(sh("ipset create other hash:ip && ipset create "
+			    "0123456789012345678901234567890 hash:net "
+			    "family inet6"),
+			 0);
+	assert_int_equal(kset_names(k, collect_name, got), 0);
+	want = out("ipset list -n");
+	assert_non_null(want);
+	assert_string_equal(got, want);
+	free(want);
+	assert_int_equal(kset_names(k, stop_at_second, &n), 42);
+	assert_int_equal(n, 2);
+}
+
 static void test_add_oracle(void **state)
 {
 	struct kset *k = handle(state);
@@ -1359,6 +1403,7 @@ int main(void)
 		T(test_create_oracle),
 		T(test_create_idempotent),
 		T(test_names),
+		T(test_set_names),
 		T(test_add_oracle),
 		T(test_list_from_ipset),
 		T(test_full),

@@ -125,7 +125,7 @@ static struct {
 	unsigned long accepted;		    /* ... that accepted the packet */
 	unsigned long cls[ORACLE_NCLASSES]; /* runs, by the oracle's class */
 	unsigned long cls_acc[ORACLE_NCLASSES]; /* ... accepted */
-	unsigned long nonstandard; /* accepted: not a standard query */
+	unsigned long nonstandard;	  /* accepted: not a standard query */
 	unsigned long pos_runs, pos_hits; /* positive programs */
 } seen;
 
@@ -278,8 +278,8 @@ static void check(const char *what, const uint8_t *pkt, size_t len)
 				if (run_insn(p->pos[k][fam], pkt, view) == 0)
 					continue;
 				seen.pos_hits++;
-				for (size_t t = 0; all == ORACLE_NAMED &&
-						   t < cr->nqtypes;
+				for (size_t t = 0;
+				     all == ORACLE_NAMED && t < cr->nqtypes;
 				     t++)
 					mine |= cr->qtypes[t] == o.q.qtype;
 				/* what the rule never sees, or the kernel
@@ -288,14 +288,14 @@ static void check(const char *what, const uint8_t *pkt, size_t len)
 				    all == ORACLE_UNDELIVERED)
 					continue;
 				dump(what, pkt, len);
-				fail_msg("policy %d rule %s, IPv%d: its positive "
-					 "program matches a packet the oracle "
-					 "calls %s (%s; ldns %d, qtype %u)",
-					 i, cr->name, fam ? 6 : 4,
-					 oracle_class_name[all], o.k.why,
-					 o.dns,
-					 o.dns == ORACLE_DNS_QUERY ? o.q.qtype
-								   : 0);
+				fail_msg(
+					"policy %d rule %s, IPv%d: its positive "
+					"program matches a packet the oracle "
+					"calls %s (%s; ldns %d, qtype %u)",
+					i, cr->name, fam ? 6 : 4,
+					oracle_class_name[all], o.k.why, o.dns,
+					o.dns == ORACLE_DNS_QUERY ? o.q.qtype
+								  : 0);
 			}
 			if (c == ORACLE_NAMED &&
 			    !oracle_named(p->cfg, o.q.qtype))
@@ -754,8 +754,7 @@ static void test_positive(void **state)
 		size_t nlen = make_name(name, labels, 7);
 
 		for (int f = 0; f < 2; f++) {
-			const struct shape *w =
-				wrap_named(f ? "ipv6" : "ipv4");
+			const struct shape *w = wrap_named(f ? "ipv6" : "ipv4");
 			size_t dlen, len;
 
 			for (int edns = 0; edns < 2; edns++) {
@@ -785,10 +784,10 @@ static void test_positive(void **state)
 		struct prefilter_prog pp;
 		char why[PREFILTER_WHY_MAX];
 
-		assert_int_equal(prefilter_compile_rule(
-					 &pols[POL_DESIGN].cfg->rules[1],
-					 AF_INET, &pp, why, sizeof(why)),
-				 -ENOTSUP);
+		assert_int_equal(
+			prefilter_compile_rule(&pols[POL_DESIGN].cfg->rules[1],
+					       AF_INET, &pp, why, sizeof(why)),
+			-ENOTSUP);
 		assert_string_equal(why, "rule big-txt is not a query rule of "
 					 "types alone");
 	}

@@ -8,16 +8,19 @@
  * family (kset.h), named from the rule (holds_set_name), and one iptables
  * rule at the top of the judging chain (rules.h):
  *
- *	-m bpf --bytecode POSITIVE -m set --match-set dnsrl-NAME-4 src -j DROP
+ *	-m bpf --bytecode POSITIVE -m set --match-set dnsrl-NAME-4 src
+ *	    -m nfacct --nfacct-name dnsrl-NAME-4 -j DROP
  *
  * where POSITIVE is the rule's positive program (prefilter.h): it matches
  * only a standard query of the rule's types that it reads whole, so the
  * kernel drops exactly what the daemon would refuse under that rule, and
  * what it cannot read goes on to the queue and is held there as before.
  * The set match comes after the program, so an entry's counters count
- * those queries alone: the daemon reads them back every second, adds them
- * to the rule's counters and to the source's episode, so reports, the
- * escalation of repeat offenders and their release stay right.
+ * those queries alone: the daemon reads them back every second into the
+ * source's episode, so the escalation of repeat offenders and their
+ * release stay right.  The accounting object of the same name (nfacct.h)
+ * counts every drop of the rule, those of entries that timed out between
+ * two reads included: its count goes to the rule's counters.
  *
  * A rule holds in the kernel when it is a query rule with `kernel-hold
  * yes` (the default), a hold-down, action drop, qtypes and no qname (a

@@ -2,9 +2,17 @@
 /*
  * The kernel holds' bookkeeping.
  *
- * The counters the kernel keeps per entry only grow while the entry
- * lives (each hold starts its entry at 0), so what was dropped since the
- * last read is the difference with what that read saw.  The table of
+ * A rule's drops are counted by its accounting objects (nfacct.h), one
+ * per family, that its kernel rule adds to: their counts only grow, so
+ * the rule's drops since the last read are the difference with what that
+ * read saw, exact even for the entries that timed out in between.
+ *
+ * An episode is told from its entry's counters, which only grow while
+ * the entry lives (each hold starts its entry at 0): what it dropped
+ * since the last read is the difference with what that read saw, all of
+ * it for an entry the last read did not see (added since), and all of it
+ * again when the count went down (the entry ended and came back).  The
+ * table of
  * what was seen is open addressing over (rule id, family, prefix), sized
  * for every entry the sets can hold (at most HOLDS_TABLE_MAX slots), and
  * rebuilt after each read with the entries that are still there, so it
@@ -19,6 +27,7 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "nfacct.h"
 #include "prefilter.h"
 
 #define HOLDS_TABLE_MAX (1u << 22) /* slots of the table of counters */
@@ -32,6 +41,8 @@ struct hrule {
 	char set[2][KSET_NAME_MAX + 1]; /* IPv4, IPv6 */
 	uint8_t plen[2];		/* its prefixes */
 	const struct limiter_rule *lim;
+	uint64_t acct[2]; /* its accounting objects' counts last read */
+	bool based[2];	  /* ... once read */
 };
 
 /* What a read saw of an entry. */
@@ -50,11 +61,13 @@ struct pending {
 
 struct holds {
 	struct kset *k;
+	struct nfacct *acct;
 	struct hrule rule[LIMITER_RULE_IDS];
 	struct pending pending[HOLDS_PENDING];
 	size_t npending;
 	struct seen *seen, *spare; /* capacity slots each */
 	size_t capacity;	   /* a power of two, or 0 */
+	bool rebased;		   /* the table was remade: no base */
 	struct holds_stats st;
 	/* one read's state */
 	struct limiter *l;
@@ -138,15 +151,27 @@ int holds_make_sets(struct kset *k, const struct config *cfg, char *err,
 		    size_t errlen)
 {
 	char name[KSET_NAME_MAX + 1];
+	struct nfacct *acct = NULL;
+	int rc = 0;
 
-	for (size_t i = 0; i < cfg->nrules; i++) {
+	for (size_t i = 0; i < cfg->nrules && rc == 0; i++) {
 		if (!holds_rule_can(cfg, i, NULL, 0))
 			continue;
-		for (int f = 0; f < 2; f++) {
+		if (acct == NULL && (acct = nfacct_open()) == NULL) {
+			rc = -errno;
+			snprintf(err, errlen, "counters: %s", strerror(errno));
+			break;
+		}
+		for (int f = 0; f < 2 && rc == 0; f++) {
 			int fam = f ? AF_INET6 : AF_INET;
-			int rc;
 
 			holds_set_name(cfg->rules[i].name, fam, name);
+			rc = nfacct_make(acct, name);
+			if (rc < 0) {
+				snprintf(err, errlen, "counter %s: %s", name,
+					 strerror(-rc));
+				break;
+			}
 			rc = kset_create(k, name, fam, cfg->kernel_hold_max,
 					 SET_TIMEOUT);
 			if (rc == -EEXIST) {
@@ -155,16 +180,14 @@ int holds_make_sets(struct kset *k, const struct config *cfg, char *err,
 					 "(another kernel-hold-max?): run "
 					 "dnsrl --remove-rules, then again",
 					 name);
-				return rc;
-			}
-			if (rc < 0) {
+			} else if (rc < 0) {
 				snprintf(err, errlen, "set %s: %s", name,
 					 kset_strerror(rc));
-				return rc;
 			}
 		}
 	}
-	return 0;
+	nfacct_close(acct);
+	return rc;
 }
 
 struct names {
@@ -182,8 +205,43 @@ static int ours(void *arg, const char *name)
 	return 0;
 }
 
-int holds_remove_sets(struct kset *k, const char *const *keep, char *err,
-		      size_t errlen)
+/* What a removal sweeps: the sets, then their accounting objects. */
+struct kind {
+	const char *what;
+	int (*names)(void *h, int (*fn)(void *arg, const char *name),
+		     void *arg);
+	int (*destroy)(void *h, const char *name);
+	const char *(*strerror)(int rc);
+};
+
+static int set_names(void *h, int (*fn)(void *, const char *), void *arg)
+{
+	return kset_names(h, fn, arg);
+}
+
+static int set_destroy(void *h, const char *name)
+{
+	return kset_destroy(h, name);
+}
+
+static int acct_names(void *h, int (*fn)(void *, const char *), void *arg)
+{
+	return nfacct_names(h, fn, arg);
+}
+
+static int acct_destroy(void *h, const char *name)
+{
+	return nfacct_delete(h, name);
+}
+
+static const char *errno_text(int rc)
+{
+	return strerror(-rc);
+}
+
+/* Removes the objects of kind k (handle h) that are ours, but keep[]. */
+static int sweep(const struct kind *k, void *h, const char *const *keep,
+		 char *err, size_t errlen)
 {
 	struct names s = {.name = calloc(SETS_LISTED_MAX, KSET_NAME_MAX + 1)};
 	int rc;
@@ -192,7 +250,7 @@ int holds_remove_sets(struct kset *k, const char *const *keep, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	rc = kset_names(k, ours, &s);
+	rc = k->names(h, ours, &s);
 	for (size_t i = 0; rc == 0 && i < s.n; i++) {
 		bool kept = false;
 
@@ -200,25 +258,57 @@ int holds_remove_sets(struct kset *k, const char *const *keep, char *err,
 			kept |= strcmp(keep[j], s.name[i]) == 0;
 		if (kept)
 			continue;
-		rc = kset_destroy(k, s.name[i]);
+		rc = k->destroy(h, s.name[i]);
 		if (rc == -EBUSY || rc == -ENOENT)
 			rc = 0;
 		if (rc < 0)
-			snprintf(err, errlen, "set %s: %s", s.name[i],
-				 kset_strerror(rc));
+			snprintf(err, errlen, "%s %s: %s", k->what, s.name[i],
+				 k->strerror(rc));
 	}
 	if (rc < 0 && err[0] == '\0')
-		snprintf(err, errlen, "the sets: %s", kset_strerror(rc));
+		snprintf(err, errlen, "the %ss: %s", k->what, k->strerror(rc));
 	free(s.name);
+	return rc;
+}
+
+int holds_remove_sets(struct kset *k, const char *const *keep, char *err,
+		      size_t errlen)
+{
+	static const struct kind sets = {"set", set_names, set_destroy,
+					 kset_strerror};
+	static const struct kind accts = {"counter", acct_names, acct_destroy,
+					  errno_text};
+	struct nfacct *acct;
+	int rc = sweep(&sets, k, keep, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	acct = nfacct_open();
+	if (acct == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "counters: %s", strerror(errno));
+		return rc;
+	}
+	rc = sweep(&accts, acct, keep, err, errlen);
+	nfacct_close(acct);
 	return rc;
 }
 
 struct holds *holds_new(struct kset *k)
 {
 	struct holds *h = calloc(1, sizeof(*h));
+	int err;
 
-	if (h != NULL)
-		h->k = k;
+	if (h == NULL)
+		return NULL;
+	h->acct = nfacct_open();
+	if (h->acct == NULL) {
+		err = errno;
+		free(h);
+		errno = err;
+		return NULL;
+	}
+	h->k = k;
 	return h;
 }
 
@@ -227,6 +317,7 @@ void holds_free(struct holds *h)
 	if (h == NULL)
 		return;
 	kset_close(h->k);
+	nfacct_close(h->acct);
 	free(h->seen);
 	free(h->spare);
 	free(h);
@@ -267,7 +358,10 @@ int holds_configure(struct holds *h, const struct config *cfg,
 	const struct limiter_rule *lim[LIMITER_RULE_IDS];
 	size_t want = 0, cap = 16, keep = 0;
 
+	struct hrule was[LIMITER_RULE_IDS];
+
 	policy_limiter_rules(p, lim);
+	memcpy(was, h->rule, sizeof(was));
 	memset(h->rule, 0, sizeof(h->rule));
 	for (size_t i = 0; i < policy_nrules(p); i++) {
 		unsigned id = policy_rule_id(p, i);
@@ -287,6 +381,14 @@ int holds_configure(struct holds *h, const struct config *cfg,
 		holds_set_name(r->name, AF_INET, hr->set[0]);
 		holds_set_name(r->name, AF_INET6, hr->set[1]);
 		want += 2 * (size_t)cfg->kernel_hold_max;
+		/* a rule that kept its counters keeps what was read of them */
+		for (unsigned o = 1; o < LIMITER_RULE_IDS; o++)
+			for (int f = 0; f < 2; f++)
+				if (was[o].on &&
+				    strcmp(was[o].set[f], hr->set[f]) == 0) {
+					hr->acct[f] = was[o].acct[f];
+					hr->based[f] = was[o].based[f];
+				}
 	}
 	/* forget what no kernel-hold rule waits for any more */
 	for (size_t i = 0; i < h->npending; i++)
@@ -312,6 +414,7 @@ int holds_configure(struct holds *h, const struct config *cfg,
 		h->seen = a;
 		h->spare = b;
 		h->capacity = cap;
+		h->rebased = true;
 	}
 	return 0;
 }
@@ -444,13 +547,13 @@ static int entry_seen(void *arg, const struct kset_entry *e)
 			h->st.restored++;
 		delta = 0;
 	} else {
-		/* an entry not seen before (the table was remade) only
-		 * sets the base for the next read */
 		old = find(h, h->seen, h->cur, fam, key);
-		delta = old != NULL && old->rule != 0 &&
-					old->packets <= e->packets
-				? e->packets - old->packets
-				: 0;
+		if (old != NULL && old->rule != 0)
+			delta = old->packets <= e->packets
+					? e->packets - old->packets
+					: e->packets; /* a new entry */
+		else /* added since, unless the table was remade */
+			delta = h->rebased ? 0 : e->packets;
 	}
 	now = find(h, h->spare, h->cur, fam, key);
 	if (now != NULL) {
@@ -461,14 +564,6 @@ static int entry_seen(void *arg, const struct kset_entry *e)
 	}
 	if (delta == 0 || h->restoring)
 		return 0;
-	h->st.dropped += delta;
-	if (h->s != NULL) {
-		uint64_t *n = h->s->rule[h->cur];
-
-		n[STATS_R_MATCHED] += delta;
-		n[STATS_R_DROPPED] += delta;
-		n[STATS_R_HELD] += delta;
-	}
 	/* the episode goes on; a hold the table lost comes back */
 	if (!limiter_persist(h->l, hr->lim, fam, key,
 			     delta > UINT32_MAX ? UINT32_MAX : (uint32_t)delta,
@@ -478,6 +573,34 @@ static int entry_seen(void *arg, const struct kset_entry *e)
 				(uint64_t)e->timeout * CLOCK_NS_PER_S, h->now,
 				&c);
 	return 0;
+}
+
+/*
+ * What the kernel rule of rule id dropped for family f since the last
+ * read, to the rule's counters (the first read only sets the base: what
+ * came before is a run of the daemon that counted it, or none).
+ */
+static void count_drops(struct holds *h, struct hrule *hr, unsigned id, int f)
+{
+	uint64_t n, delta;
+
+	if (nfacct_get(h->acct, hr->set[f], &n) < 0) {
+		h->st.poll_errors++;
+		return;
+	}
+	delta = hr->based[f] && n >= hr->acct[f] ? n - hr->acct[f] : 0;
+	hr->acct[f] = n;
+	hr->based[f] = true;
+	if (delta == 0 || h->restoring)
+		return;
+	h->st.dropped += delta;
+	if (h->s != NULL) {
+		uint64_t *c = h->s->rule[id];
+
+		c[STATS_R_MATCHED] += delta;
+		c[STATS_R_DROPPED] += delta;
+		c[STATS_R_HELD] += delta;
+	}
 }
 
 /* Reads every set: counters (poll) or holds (restore). */
@@ -502,6 +625,7 @@ static int read_sets(struct holds *h, struct limiter *l, struct stats *s,
 			int err;
 
 			h->fam = f ? 6 : 4;
+			count_drops(h, &h->rule[id], id, f);
 			err = kset_list(h->k, h->rule[id].set[f], entry_seen,
 					h);
 			if (err < 0) {
@@ -514,6 +638,7 @@ static int read_sets(struct holds *h, struct limiter *l, struct stats *s,
 	t = h->seen;
 	h->seen = h->spare;
 	h->spare = t;
+	h->rebased = false;
 	return rc;
 }
 

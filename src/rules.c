@@ -206,8 +206,9 @@ static int add_holds(struct rules_plan *p, const struct config *cfg,
 		if (rc == 0)
 			rc = add(&p->q,
 				 "-A %s " MATCH_DNS " -m bpf --bytecode \"%s\" "
-				 "-m set --match-set %s src -j DROP",
-				 chain, text, set);
+				 "-m set --match-set %s src "
+				 "-m nfacct --nfacct-name %s -j DROP",
+				 chain, text, set, set);
 		p->holds = true;
 	}
 	return rc;
@@ -943,7 +944,9 @@ static void print_sets(const struct config *cfg, FILE *out)
 				"# Kernel holds: a held source's queries of "
 				"the rule's types are dropped\n"
 				"# before the queue, in sets named after the "
-				"rule (ipset hash:net):\n");
+				"rule (ipset hash:net),\n"
+				"# counted by accounting objects (nfacct) of "
+				"the same names:\n");
 		holds_set_name(cfg->rules[i].name, AF_INET, set);
 		fprintf(out, "#   rule %s: %s", cfg->rules[i].name, set);
 		holds_set_name(cfg->rules[i].name, AF_INET6, set);

@@ -22,8 +22,9 @@
 #     start; nothing on the packet path allocates);
 #   - descriptors: the same number in every sample, the first included;
 #   - every packet verdicted at the end: NFQUEUE rule packets = packets =
-#     verdicts = id-sequence, waiting=0, id-gaps=0, nothing dropped by the
-#     kernel; the daemon's drops are exactly its rules' drops (no A or
+#     verdicts = id-sequence (with the kernel holds' drops: what was sent),
+#     waiting=0, id-gaps=0, nothing dropped by the queue; the daemon's
+#     and the kernel holds' drops are exactly its rules' drops (no A or
 #     AAAA dropped);
 #   - the abuser is limited exactly to 2 + one per 2.5 s over its run (one
 #     either way for where the run's last query falls).
@@ -58,6 +59,7 @@ sample() {
 main() {
 	local pid r0 t0 k pids=() p f line sent=0 rss_base rss_min rss_max
 	local fds0 fds_min fds_max last any_exp drops txt_drops ans legit_sent
+	local kdrops
 
 	if ! [[ $SOAK_SECONDS =~ ^[0-9]+$ ]] || [ "$SOAK_SECONDS" -lt 60 ] ||
 		[ "$SOAK_SECONDS" -gt 600 ]; then
@@ -153,17 +155,22 @@ EOF
 	echo "   $QUEUE_LINE"
 	echo "   $(dnsrl_rule_stats any-abuse)"
 	echo "   $(dnsrl_rule_stats txt-abuse)"
+	line=$(grep -m1 -E ': kernel holds \(SIGUSR1\): ' <<<"$STATS_CHUNK" ||
+		true)
+	echo "   ${line#*: }"
+	kdrops=$(kv dropped "$line")
 	echo "   NFQUEUE rules: $(($(dnsrl_rule_packets) - r0)) packets;" \
-		"sent by the tools: $sent"
+		"dropped by kernel holds: $kdrops; sent by the tools: $sent"
 	assert_eq "same pid" "$DAEMON_PID" "$pid"
-	assert_eq "NFQUEUE rule packets = what the tools sent" \
-		"$(($(dnsrl_rule_packets) - r0))" "$sent"
+	assert_true "kernel holds dropped some" test "${kdrops:-0}" -gt 0
+	assert_eq "NFQUEUE rule packets + kernel holds' drops = what the tools sent" \
+		"$(($(dnsrl_rule_packets) - r0 + kdrops))" "$sent"
 	fault_all_verdicted "$(($(dnsrl_rule_packets) - r0))"
 	read -r _ _ drops < <(fault_mad any-abuse)
 	read -r _ _ txt_drops < <(fault_mad txt-abuse)
 	drops=$((drops + txt_drops))
-	assert_eq "daemon dropped = the rules' drops (no A/AAAA dropped)" \
-		"$(kv dropped "$STATS_LINE")" "$drops"
+	assert_eq "daemon's + kernel holds' drops = the rules' drops (no A/AAAA dropped)" \
+		"$(($(kv dropped "$STATS_LINE") + kdrops))" "$drops"
 	assert_true "txt-abuse held sources down" \
 		test "$(kv held-down "$(dnsrl_rule_stats txt-abuse)")" -gt 0
 

@@ -9,6 +9,7 @@
 
 NFQ_ACCEPT=$BUILD/bench/nfq_accept
 DECIDE=$BUILD/bench/decide
+ANSWER=$BUILD/bench/answer
 
 # The CPU the resolver and the queue reader share, and the one the load
 # generators use.
@@ -27,6 +28,22 @@ cpu_ns() {
 	for f in /proc/"$1"/task/*/schedstat; do
 		t=
 		read -r t _ <"$f" 2>/dev/null || true
+		[ -n "$t" ] && s=$((s + t))
+	done
+	echo "$s"
+}
+
+# CPU time in ns of the threads of PID named COMM (/proc/PID/task/*/comm:
+# dnsrl names its workers dnsrl-qN and dnsrl-aN).
+cpu_ns_comm() {
+	local d t c s=0
+
+	for d in /proc/"$1"/task/*; do
+		c=
+		read -r c <"$d/comm" 2>/dev/null || true
+		[ "$c" = "$2" ] || continue
+		t=
+		read -r t _ <"$d/schedstat" 2>/dev/null || true
 		[ -n "$t" ] && s=$((s + t))
 	done
 	echo "$s"
@@ -67,8 +84,9 @@ gen() {
 # --- Rule sets --------------------------------------------------------------
 
 # Removes every rule of the server namespace's INPUT and OUTPUT chains
-# (filter; INPUT of mangle and security) and dnsrl's chains, which sit in
-# mangle (the namespace is the run's own: nothing else is there).
+# (filter; INPUT and OUTPUT of mangle; INPUT of security) and dnsrl's
+# chains, which sit in mangle (the namespace is the run's own: nothing
+# else is there).
 rules_clear() {
 	local ipt c
 
@@ -76,8 +94,9 @@ rules_clear() {
 		srv "$ipt" -w -F INPUT
 		srv "$ipt" -w -F OUTPUT
 		srv "$ipt" -w -t mangle -F INPUT
+		srv "$ipt" -w -t mangle -F OUTPUT
 		srv "$ipt" -w -t security -F INPUT
-		for c in DNSRL DNSRL-Q; do
+		for c in DNSRL DNSRL-Q DNSRL-OUT; do
 			if srv "$ipt" -w -t mangle -nL "$c" >/dev/null 2>&1; then
 				srv "$ipt" -w -t mangle -F "$c"
 				srv "$ipt" -w -t mangle -X "$c"
@@ -191,6 +210,18 @@ queue_drops() {
 		/proc/net/netfilter/nfnetlink_queue
 }
 
+# "WAITING KERNEL-DROPPED USER-DROPPED ID-SEQUENCE" of queue NUM of the
+# server namespace (fields 3, 6, 7, 8 of /proc/net/netfilter/
+# nfnetlink_queue), "0 0 0 0" when no reader is bound.  The id sequence
+# counts the packets handed to the reader's socket (user-dropped ones
+# too), not those refused for a full queue.
+queue_kstats() {
+	# shellcheck disable=SC2016 # an awk program
+	srv awk -v q="$1" '$1 == q { w = $3; k = $6; u = $7; s = $8 }
+		END { print w + 0, k + 0, u + 0, s + 0 }' \
+		/proc/net/netfilter/nfnetlink_queue
+}
+
 # Waits up to 5 s until queue 0 of the server namespace has a reader bound.
 queue_bound_wait() {
 	local i
@@ -291,6 +322,14 @@ ip6_arpa() {
 	for g in "${t[@]}"; do hex+=$(printf '%04x' "0x$g"); done
 	for ((i = 31; i >= 0; i--)); do out+="${hex:i:1}."; done
 	echo "${out}ip6.arpa"
+}
+
+# The same with one query in EVERY for the ~4 KB TXT set of big.example
+# (answered whole to dnsperf -e, whose EDNS buffer is larger): answers of
+# over 1000 octets, which the answer path's rule sends to its queue.
+dnsperf_queries_big() {
+	dnsperf_queries | awk -v e="$1" '{ print }
+		NR % (e - 1) == 0 { print "big.example TXT" }'
 }
 
 # A dnsperf query file: names Unbound answers at once from its own data

@@ -1,12 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# run.sh: the benchmark of `make bench`.  Four sections, each printing its
+# run.sh: the benchmark of `make bench`.  Five sections, each printing its
 # raw numbers as it goes, then one summary table (markdown):
 #
 #   1. decision cost in process: bench/decide, ns per packet (its own
 #      timing) and instructions per decision (callgrind, Ir of run_mix()
-#      over its 6 passes / (6 x packets));
+#      over its 6 passes / (6 x packets)); bench/answer, the same for the
+#      answer path (policy_decide_answer over answers of 1000..4000
+#      octets, Ir of decide_batch()), with every answer over its budget
+#      dropped, and rewritten (truncate), and the rewrite's own
+#      instructions (Ir of truncate_answer / rewrites);
 #   2. end to end in network namespaces, at one offered flood rate that
 #      the bare accept-all reader passes without loss (probed once):
 #      no rule, the bare reader, the in-kernel string + hashlimit recipe,
@@ -27,7 +31,22 @@
 #      the sum down), the hashlimit recipe and the `recent` recipe:
 #      legitimate queries lost, big answers out of the resolver per
 #      second, and for dnsrl what happened to the packets (its counters,
-#      the kernel's queue drops, rule counter - verdicts).
+#      the kernel's queue drops, rule counter - verdicts);
+#   5. the answer path: (a) the resolver's qps under dnsperf -e with 1
+#      query in 50 for a ~4 KB answer, with no rule, dnsrl with the query
+#      path alone (section 2's dnsrl) and with both paths (an answer rule
+#      whose budget dnsperf's one address never reaches), interleaved
+#      rounds, and the server's CPU per query in the same runs; (b) the
+#      octets that reach a customer drawing the ~4 KB TXT answer at 50/s
+#      (qgen's bytes + headers, and for IPv4 a counter in the client
+#      namespace), with no rule, the query path alone (the shipped ANY
+#      rule: no effect on TXT), an answer rule that drops and one that
+#      truncates (bytes 64k/10s), and meanwhile small and within-budget
+#      answers to others; (c) the answer queue under load: a flood of
+#      TXT queries from spoofed sources pushed past what Unbound answers,
+#      then the daemon stopped for a few seconds under a flood: the
+#      queue's kernel counters, Unbound's socket and counters, big
+#      answers by dig (lost, or their wait), small answers.
 #
 # Run as root (namespaces, iptables, raw sockets), after building:
 #
@@ -35,9 +54,11 @@
 #	sudo B=build bench/run.sh     # this script alone
 #
 # Settings (environment; defaults in brackets):
-#	BENCH_SECTIONS   sections to run ["1 2 3 4"]
+#	BENCH_SECTIONS   sections to run ["1 2 3 4 5"]
 #	DECIDE_PACKETS   packets of a timed decide run [1000000]
 #	CG_PACKETS       packets of a decide run under callgrind [100000]
+#	ANSWER_PACKETS   answers of a timed bench/answer run [100000]
+#	CG_ANSWERS       answers of a bench/answer run under callgrind [20000]
 #	BENCH_RATE       offered flood rate, pps; unset: probed [unset]
 #	BENCH_RATES      candidates of the probe, highest first
 #	                 ["50000 40000 30000 20000 10000"]
@@ -58,6 +79,15 @@
 #	RES_LEAD         seconds of flood before the clients start [4]
 #	RES_TOTAL        the total cap of the dnsrl-total variant [500/1s]
 #	HASHLIMIT_OPTS   extra hashlimit options (see lib-bench.sh) [none]
+#	ANS_REPEAT       rounds of section 5a, interleaved; medians [5]
+#	ANS_BIG_EVERY    5a: one dnsperf query in this many for the ~4 KB
+#	                 TXT answer [50]
+#	ANS_E2E_BYTES    5a: the answer rule's per-destination budget [1G/10s]
+#	ANS_BYTES        5b, 5c: the answer rule's budget [64k/10s]
+#	ANS_SECONDS      5b: how long the abusers draw [10]
+#	ANS_FLOOD_RATE   5c: the pushed flood's rate, pps [60000]
+#	ANS_STALL_RATE   5c: the flood's rate while the daemon stops [20000]
+#	ANS_STALL        5c: seconds the daemon is stopped [3]
 #	SRV_CPU, GEN_CPU resolver + reader CPU, generators' CPU [1, 0]
 set -eu
 
@@ -70,9 +100,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib-bench.sh
 . "$here/lib-bench.sh"
 
-BENCH_SECTIONS=${BENCH_SECTIONS:-1 2 3 4}
+BENCH_SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5}
 DECIDE_PACKETS=${DECIDE_PACKETS:-1000000}
 CG_PACKETS=${CG_PACKETS:-100000}
+ANSWER_PACKETS=${ANSWER_PACKETS:-100000}
+CG_ANSWERS=${CG_ANSWERS:-20000}
 BENCH_RATE=${BENCH_RATE:-}
 BENCH_RATES=${BENCH_RATES:-50000 40000 30000 20000 10000}
 PROBE_SECONDS=${PROBE_SECONDS:-4}
@@ -87,6 +119,20 @@ RES_SOURCES=${RES_SOURCES:-100000}
 RES_QNAME=${RES_QNAME:-big.example}
 RES_LEAD=${RES_LEAD:-4}
 RES_TOTAL=${RES_TOTAL:-500/1s}
+ANS_REPEAT=${ANS_REPEAT:-5}
+ANS_BIG_EVERY=${ANS_BIG_EVERY:-50}
+ANS_E2E_BYTES=${ANS_E2E_BYTES:-1G/10s}
+ANS_BYTES=${ANS_BYTES:-64k/10s}
+ANS_SECONDS=${ANS_SECONDS:-10}
+ANS_FLOOD_RATE=${ANS_FLOOD_RATE:-60000}
+ANS_STALL_RATE=${ANS_STALL_RATE:-20000}
+ANS_STALL=${ANS_STALL:-3}
+# The configurations of section 5: no rule; the query path alone (the
+# shipped rule, as section 2's dnsrl); both paths (the same and an answer
+# rule), with a budget no destination reaches (5a), dropping (5b) and
+# truncating (5b, 5c) over 64k/10s.
+ANS_QPS_CONFIGS="none dnsrl dnsrl-a"
+ANS_BYTES_CONFIGS="none dnsrl dnsrl-ad dnsrl-at"
 TABLE_SIZE=1048576
 
 # The summary: one markdown row per figure.
@@ -110,7 +156,7 @@ section_on() {
 	return 1
 }
 
-for f in "$DNSRL" "$QGEN" "$LOGSINK" "$NFQ_ACCEPT" "$DECIDE"; do
+for f in "$DNSRL" "$QGEN" "$LOGSINK" "$NFQ_ACCEPT" "$DECIDE" "$ANSWER"; do
 	if [ ! -x "$f" ]; then
 		_err "$f missing: run make B=$B all tools and the bench binaries"
 		exit 1
@@ -206,6 +252,92 @@ section_decide() {
 		row "1 decide" "$m, $s sources: instructions / ns per decision" \
 			"${irv[$c]} Ir / ${nsv[$c]} ns" ""
 	done
+	section_decide_answers
+}
+
+# Instructions of one answer run under callgrind: those of FUNC (a
+# pattern: gcc may clone it) over the 6 passes, divided by DIV.
+answer_ir() {
+	local out=$1 dests=$2 mode=$3 func=$4 ir
+
+	valgrind --tool=callgrind "--toggle-collect=$func" \
+		--callgrind-out-file="$out.cg" "$ANSWER" "$dests" \
+		"$CG_ANSWERS" "$TABLE_SIZE" "$mode" >"$out.stdout" 2>"$out.stderr"
+	ir=$(sed -n 's/^==[0-9]*== Collected : \([0-9]*\).*/\1/p' "$out.stderr")
+	[ -n "$ir" ] || ir=$(awk '/^summary:/ { print $2 }' "$out.cg")
+	echo "$ir"
+}
+
+# The answer path in process: bench/answer, ns per answer and
+# instructions per decision (decide_batch), for the mix and for answers
+# that are all over their budget, dropped or rewritten; and the
+# instructions of the rewrite alone (truncate_answer, its checksums).
+section_decide_answers() {
+	local cases=("1000 mix" "1000000 mix" "100000 drop" "100000 trunc")
+	local c d m line i ir pids=() k tr n
+	local -A nsv irv outv
+
+	echo "   -- the answer path (bench/answer, $ANSWER_PACKETS answers of" \
+		"1000..4000 octets, table $TABLE_SIZE)"
+	for c in "${cases[@]}"; do
+		read -r d m <<<"$c"
+		line=$(taskset -c "$SRV_CPU" "$ANSWER" "$d" "$ANSWER_PACKETS" \
+			"$TABLE_SIZE" "$m")
+		echo "   $line"
+		nsv[$c]=$(kvd ns_per_answer "$line")
+		outv[$c]="accepted $(kvd accepted "$line"), dropped $(kvd dropped "$line"), truncated $(kvd truncated "$line") of $ANSWER_PACKETS; mean $(kvd mean_octets "$line") octets"
+	done
+	echo "   callgrind, $CG_ANSWERS answers, Ir of decide_batch / (6 x answers);" \
+		"of truncate_answer / rewrites:"
+	i=0
+	for c in "${cases[@]}" "1000 trunc"; do
+		read -r d m <<<"$c"
+		if [ "$i" = "${#cases[@]}" ]; then
+			answer_ir "$RUN_DIR/acg.$i" "$d" "$m" 'truncate_answer' \
+				>"$RUN_DIR/acg.$i.ir" &
+		else
+			answer_ir "$RUN_DIR/acg.$i" "$d" "$m" 'decide_batch*' \
+				>"$RUN_DIR/acg.$i.ir" &
+		fi
+		pids+=($!)
+		track_pid "$!"
+		i=$((i + 1))
+		if [ "${#pids[@]}" = 2 ]; then
+			for k in "${pids[@]}"; do
+				wait "$k"
+				untrack_pid "$k"
+			done
+			pids=()
+		fi
+	done
+	for k in "${pids[@]}"; do
+		wait "$k"
+		untrack_pid "$k"
+	done
+	i=0
+	for c in "${cases[@]}"; do
+		read -r d m <<<"$c"
+		ir=$(cat "$RUN_DIR/acg.$i.ir")
+		irv[$c]=$(awk -v ir="$ir" -v p="$CG_ANSWERS" 'BEGIN {
+			printf "%.0f\n", ir / (6 * p) }')
+		echo "   dests=$d $m: ${irv[$c]} instructions per decision" \
+			"($(kvd evicted "$(cat "$RUN_DIR/acg.$i.stdout")") evicted)"
+		i=$((i + 1))
+	done
+	ir=$(cat "$RUN_DIR/acg.$i.ir")
+	n=$(kvd truncated_all "$(cat "$RUN_DIR/acg.$i.stdout")")
+	tr=$(ratio "$ir" "$n" 0)
+	echo "   truncate_answer: $ir instructions for $n rewrites = $tr each"
+	for c in "${cases[@]}"; do
+		read -r d m <<<"$c"
+		row "1 answer" "$m, $d destinations: instructions / ns per answer" \
+			"${irv[$c]} Ir / ${nsv[$c]} ns" "${outv[$c]}"
+	done
+	d=${irv[100000 trunc]}
+	m=${irv[100000 drop]}
+	row "1 answer" "the rewrite: trunc - drop per answer; truncate_answer alone" \
+		"$((d - m)) Ir; $tr Ir" \
+		"truncate_answer with its checksums, callgrind (toggle-collect=truncate_answer)"
 }
 
 # --- 2. End to end -----------------------------------------------------------
@@ -243,12 +375,22 @@ config_up() {
 		dnsrl_rules_install "$DNSRL_TOTAL_CONF"
 		reader_start dnsrl "$DNSRL_TOTAL_CONF"
 		;;
+	dnsrl-a | dnsrl-ad | dnsrl-at)
+		local conf=$DNSRL_ANS_E2E_CONF
+
+		[ "$1" = dnsrl-ad ] && conf=$DNSRL_ANS_DROP_CONF
+		[ "$1" = dnsrl-at ] && conf=$DNSRL_ANS_TRUNC_CONF
+		dnsrl_rules_install "$conf"
+		reader_start dnsrl "$conf"
+		;;
 	esac
 }
 
 has_reader() {
 	case $1 in
-	bare | dnsrl | dnsrl-q | dnsrl-total) return 0 ;;
+	bare | dnsrl | dnsrl-q | dnsrl-total | dnsrl-a | dnsrl-ad | dnsrl-at)
+		return 0
+		;;
 	esac
 	return 1
 }
@@ -365,6 +507,18 @@ median_d() {
 
 median() {
 	median_d 0 "$@"
+}
+
+# The median of signed numbers, 3 decimals.
+median_signed() {
+	printf '%s\n' "$@" | grep -E '^-?[0-9.]+$' | sort -g | awk '
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print "-"; exit }
+			if (NR % 2) m = v[(NR + 1) / 2]
+			else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.3f\n", m
+		}'
 }
 
 median_f() {
@@ -846,14 +1000,508 @@ section_resilience() {
 		"<= hashlimit: $(verdict "${lostv[dnsrl]}" le "${lostv[hashlimit]}"); dnsrl's: A (not queued) ${cl[dnsrl.a4]}, queued IPv4 $q4, queued IPv6 $q6, kernel-dropped while the clients ran ${kdw[dnsrl]}, Unbound refused ${urv[dnsrl]} (hashlimit ${urv[hashlimit]}); dnsrl-total ${lostv[dnsrl-total]}, none ${lostv[none]}"
 }
 
+# --- 5. The answer path ----------------------------------------------------
+
+# The answer rule of section 5 with bytes BYTES and action ACTION (slip 2
+# under truncate), appended to the configuration of section 2's dnsrl.
+answer_conf() {
+	local out=$1 bytes=$2 action=$3
+
+	{
+		cat "$DNSRL_CONF"
+		printf '%s\n' 'answer-rule big {' '	size 1000' \
+			"	bytes $bytes" "	action $action"
+		[ "$action" = truncate ] && printf '\tslip 2\n'
+		printf '}\n'
+	} >"$out"
+}
+
+# The queue number of the answer path in the rules CONF prints.
+answer_queue_of() {
+	"$DNSRL" --print-rules -c "$1" | sed -n \
+		's/.*-A DNSRL-OUT .*--queue-num \([0-9]*\).*/\1/p' | head -n 1
+}
+
+# Packets the NFQUEUE rules of DNSRL-OUT counted (IPv4 and IPv6).
+answer_rule_packets() {
+	local ipt n=0 c
+
+	for ipt in iptables ip6tables; do
+		c=$(srv "$ipt" -w -t mangle -vnxL DNSRL-OUT 2>/dev/null |
+			awk '$3 == "NFQUEUE" { s += $1 } END { print s + 0 }')
+		n=$((n + c))
+	done
+	echo "$n"
+}
+
+# dnsperf as in section 2, with EDNS (-e) and the query file with big
+# answers; prints "qps=N lost=N completed=N".
+ans_dnsperf() {
+	local out=$RUN_DIR/dnsperf-ans.out
+
+	gen dnsperf -s "$SRV4" -d "$RUN_DIR/queries-big.txt" -e \
+		-l "$DNSPERF_SECONDS" -c 10 -q 100 -t 1 >"$out" 2>&1 || true
+	awk '/Queries per second:/ { q = $4 } /Queries lost:/ { l = $3 }
+		/Queries completed:/ { d = $3 }
+		END { printf "qps=%.0f lost=%s completed=%s\n", q, l, d }' "$out"
+}
+
+# The server side's CPU time in ns: Unbound, the reader (all its
+# threads) if any, and ksoftirqd on the server's CPU (without
+# IRQ_TIME_ACCOUNTING a softirq is charged to the task it interrupts, so
+# these hold the kernel's packet work done on the server's CPU).
+server_cpu_ns() {
+	local n
+
+	n=$(($(cpu_ns "$UNBOUND_PID") + $(cpu_ns "$KSOFTIRQD_PID")))
+	[ -n "$READER_PID" ] && n=$((n + $(cpu_ns "$READER_PID")))
+	echo "$n"
+}
+
+# The last line of dnsrl PID's syslog output matching RE (after its
+# final counters, those).
+daemon_line() {
+	grep -E "dnsrl\[$1\]: $2" "$SYSLOG_FILE" | tail -n 1 | sed 's/.*]: //'
+}
+
+# Stops the reader, then sets ANS_FINAL to its final answers line and
+# ANS_RULE to its rule big line (empty without an answer path).
+ans_reader_stop() {
+	local pid=$READER_PID
+
+	reader_stop
+	ANS_FINAL=$(daemon_line "$pid" 'answers \(final\): ')
+	ANS_RULE=$(daemon_line "$pid" 'rule big: matched=')
+}
+
+# 5a: one dnsperf run behind config K; adds to the arrays of
+# section_answers_qps.
+ans_phase_qps() {
+	local k=$1 dp s0 s1 c0=0 c1=0 n v0 v1 sc
+
+	config_up "$k"
+	read -r _ _ _ s0 < <(queue_kstats "$AQ")
+	has_reader "$k" && c0=$(cpu_ns_comm "$READER_PID" "dnsrl-a$AQ")
+	v0=$(server_cpu_ns)
+	dp=$(ans_dnsperf)
+	v1=$(server_cpu_ns)
+	sleep 0.3
+	read -r _ _ _ s1 < <(queue_kstats "$AQ")
+	has_reader "$k" && c1=$(cpu_ns_comm "$READER_PID" "dnsrl-a$AQ")
+	n=$((s1 - s0))
+	if has_reader "$k"; then
+		ans_reader_stop
+	fi
+	sc=$(ratio $((v1 - v0)) "$(kvd completed "$dp")" 0)
+	echo "   [$k] dnsperf: $dp | server CPU per query $sc ns;" \
+		"answers queued $n${ANS_RULE:+; $ANS_RULE}"
+	aqps[$k]+=" $(kvd qps "$dp")"
+	alost[$k]+=" $(kvd lost "$dp")"
+	acpq[$k]+=" $sc"
+	if [ "$k" = dnsrl-a ]; then
+		ajudged+=" $n"
+		acpu+=" $(ratio $((c1 - c0)) "$n" 0)"
+		arefused+=" $(($(kvd dropped "$ANS_RULE" | tr -- - 0) + $(kvd truncated "$ANS_RULE" | tr -- - 0)))"
+	fi
+	ANS_RULE=
+}
+
+section_answers_qps() {
+	local rep k order r_q="" r_a="" r_d="" r_c="" q a d c
+	local -A aqps alost acpq
+	local ajudged='' acpu='' arefused=''
+
+	echo "   -- 5a. resolver qps under dnsperf -e (1 query in $ANS_BIG_EVERY" \
+		"for TXT big.example, ~4 KB answers), $ANS_REPEAT rounds:" \
+		"none, dnsrl (query path), dnsrl-a (both paths: answer rule" \
+		"size 1000, bytes $ANS_E2E_BYTES, truncate, slip 2)"
+	for ((rep = 1; rep <= ANS_REPEAT; rep++)); do
+		order=$ANS_QPS_CONFIGS
+		if [ $((rep % 2)) = 0 ]; then
+			order=$(tr ' ' '\n' <<<"$ANS_QPS_CONFIGS" | tac | tr '\n' ' ')
+		fi
+		echo "   -- round $rep (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+		for k in $order; do
+			ans_phase_qps "$k"
+		done
+		q=$(ratio "${aqps[dnsrl]##* }" "${aqps[none]##* }" 3)
+		a=$(ratio "${aqps[dnsrl-a]##* }" "${aqps[none]##* }" 3)
+		r_q+=" $q"
+		r_a+=" $a"
+		r_d+=" $(awk -v a="$a" -v q="$q" 'BEGIN { printf "%.3f\n", a - q }')"
+		r_c+=" $(awk -v a="${acpq[dnsrl-a]##* }" -v q="${acpq[dnsrl]##* }" \
+			-v n="${acpq[none]##* }" 'BEGIN {
+			if (n > 0) printf "%.3f\n", (a - q) / n; else print "-" }')"
+	done
+	rules_clear
+	for k in $ANS_QPS_CONFIGS; do
+		echo "   $k: qps${aqps[$k]}; lost${alost[$k]}; server CPU ns per query${acpq[$k]}"
+	done
+	echo "   per round vs none: dnsrl$r_q; dnsrl-a$r_a; dnsrl-a - dnsrl$r_d;" \
+		"server CPU per query, (dnsrl-a - dnsrl) / none$r_c"
+	echo "   dnsrl-a: answers judged${ajudged}; answer worker CPU ns per answer${acpu}; refused by the rule${arefused}"
+	local mq mj mc mr
+	# shellcheck disable=SC2086 # lists of numbers
+	{
+		q=$(median_f $r_q)
+		a=$(median_f $r_a)
+		d=$(median_signed $r_d)
+		c=$(median_signed $r_c)
+		mq="$(median ${aqps[none]}) / $(median ${aqps[dnsrl]}) / $(median ${aqps[dnsrl-a]})"
+		mj=$(median $ajudged)
+		mc=$(median $acpu)
+		mr=$(median $arefused)
+	}
+	row "5 answers" "resolver qps, dnsperf -e with 1 in $ANS_BIG_EVERY queries for a ~4 KB answer: none / dnsrl / dnsrl-a" \
+		"$mq" "medians of $ANS_REPEAT rounds; vs none: dnsrl $q, dnsrl-a $a"
+	row "5 answers" "dnsrl-a / none - dnsrl / none (both paths against the query path alone)" \
+		"$d" ">= -0.03: $(verdict "$d" ge -0.03); rounds$r_d"
+	# shellcheck disable=SC2086 # lists of numbers
+	row "5 answers" "server CPU per query (Unbound + dnsrl + ksoftirqd on its CPU), same runs: none / dnsrl / dnsrl-a" \
+		"$(median ${acpq[none]}) / $(median ${acpq[dnsrl]}) / $(median ${acpq[dnsrl-a]}) ns" \
+		"(dnsrl-a - dnsrl) / none: $c (rounds$r_c)"
+	row "5 answers" "dnsrl-a: answers the answer queue judged per run; worker CPU per answer; refused" \
+		"$mj; $mc ns; $mr" \
+		"rounds:$ajudged; the rule's per-destination budget ($ANS_E2E_BYTES) stands for the many customers behind dnsperf's one address: the cost of judging, not of refusing"
+}
+
+# "BYTES SECONDS" of a budget B/T as the configuration writes it (k, M, G:
+# powers of 1000; ms, s, m, h, d).
+budget_of() {
+	awk -v r="$1" 'BEGIN {
+		b = r; sub(/\/.*/, "", b); t = r; sub(/^[^\/]*\//, "", t)
+		m = 1; if (b ~ /k$/) m = 1e3; else if (b ~ /M$/) m = 1e6
+		else if (b ~ /G$/) m = 1e9
+		sub(/[kMG]$/, "", b)
+		u = t; sub(/^[0-9.]+/, "", u); t += 0
+		if (u == "ms") t /= 1000; else if (u == "m") t *= 60
+		else if (u == "h") t *= 3600; else if (u == "d") t *= 86400
+		printf "%.0f %g\n", b * m, t }'
+}
+
+# 5b: an abusing customer drawing the ~4 KB TXT answer of big.example.
+# The clients of a run, "NAME SRC DST QTYPE QNAME RATE COUNT HDR" each
+# (HDR: the IP and UDP headers of each answer).
+ans_clients() {
+	local n=$((50 * ANS_SECONDS))
+
+	echo "abuser4 $ATTACK4 $SRV4 TXT big.example 50 $n 28"
+	echo "abuser6 $ATTACK6A $SRV6 TXT big.example 50 $n 48"
+	echo "small4 $CLI4 $SRV4 A www.big.example 50 $n 28"
+	echo "big6 $CLI6 $SRV6 TXT big.example 1 $ANS_SECONDS 48"
+}
+
+# Client namespace counters of the UDP datagrams from port 53 to ATTACK4
+# (IPv4 is reassembled before INPUT: one per answer).
+ans_counter_add() {
+	cli iptables -w -I INPUT -p udp --sport 53 -d "$ATTACK4" \
+		-m comment --comment bench-abuser4
+}
+
+ans_counter() {
+	cli iptables -w -vnxL INPUT | awk 'index($0, "/* bench-abuser4 */") {
+		p += $1; b += $2 } END { print p + 0, b + 0 }'
+}
+
+section_answers_bytes() {
+	local k name src dst qt qn rate count hdr p line oct full big
+	local cp0 cb0 cp1 cb1 bound b4 t4 bb bt
+	local -A octv ansv trv smallv bigv cntv
+	local -a pids
+
+	echo "   -- 5b. an abusing customer: TXT big.example (EDNS 4096) at 50/s" \
+		"for ${ANS_SECONDS}s from $ATTACK4 and from $ATTACK6A;" \
+		"meanwhile $CLI4 (A www.big.example, 50/s: small answers) and" \
+		"$CLI6 (TXT big.example, 1/s: within the budget)"
+	ans_counter_add
+	for k in $ANS_BYTES_CONFIGS; do
+		config_up "$k"
+		rules_counters "$ATTACK4"
+		read -r cp0 cb0 < <(ans_counter)
+		pids=()
+		while read -r name src dst qt qn rate count _; do
+			gen "$QGEN" query --src "$src" --dst "$dst" --qtype "$qt" \
+				--qname "$qn" --rate "$rate" --count "$count" \
+				--edns 4096 </dev/null >"$RUN_DIR/ans-$name.out" 2>&1 &
+			pids+=("$!")
+			track_pid "$!"
+		done < <(ans_clients)
+		for p in "${pids[@]}"; do
+			wait "$p" || true
+			untrack_pid "$p"
+		done
+		read -r cp1 cb1 < <(ans_counter)
+		big=$(srv iptables -w -vnxL OUTPUT | awk 'index($0, "/* bench-big-answers */") { print $1 }')
+		ANS_RULE=
+		if has_reader "$k"; then
+			ans_reader_stop
+		fi
+		echo "   [$k]${ANS_RULE:+ $ANS_RULE}"
+		while read -r name src dst qt qn rate count hdr; do
+			line=$(cat "$RUN_DIR/ans-$name.out")
+			oct=$(($(kvd bytes "$line") + $(kvd answered "$line") * hdr))
+			echo "     $name: $line; octets that reached it (DNS + $hdr per answer) $oct = $(ratio "$oct" "$ANS_SECONDS" 0)/s"
+			octv[$k.$name]=$(ratio "$oct" "$ANS_SECONDS" 0)
+			ansv[$k.$name]=$(kvd answered "$line")
+			trv[$k.$name]=$(kvd truncated "$line")
+		done < <(ans_clients)
+		cntv[$k]="$((cp1 - cp0)) $((cb1 - cb0))"
+		echo "     $ATTACK4's INPUT counter in the client namespace: ${cntv[$k]} (datagrams octets); big answers (IPv4, >= 1000 octets) out of the resolver's OUTPUT: $big"
+		smallv[$k]=$(kvd answered "$(cat "$RUN_DIR/ans-small4.out")")
+		bigv[$k]=$(kvd answered "$(cat "$RUN_DIR/ans-big6.out")")
+	done
+	rules_clear
+	# the budget's bound: the burst, the rate for the time, one answer
+	full=$(awk -v o="${octv[none.abuser4]}" -v n="${ansv[none.abuser4]}" \
+		-v s="$ANS_SECONDS" 'BEGIN { if (n > 0) printf "%.0f\n", o * s / n; else print 4013 }')
+	read -r bb bt < <(budget_of "$ANS_BYTES")
+	bound=$(awk -v s="$ANS_SECONDS" -v f="$full" -v b="$bb" -v t="$bt" 'BEGIN {
+		printf "%.0f\n", (b + b / t * s + f) / s }')
+	for k in $ANS_BYTES_CONFIGS; do
+		row "5 answers" "$k: octets/s reaching the abuser, IPv4 / IPv6 (answers, of them truncated)" \
+			"${octv[$k.abuser4]} / ${octv[$k.abuser6]} (${ansv[$k.abuser4]}, ${trv[$k.abuser4]} / ${ansv[$k.abuser6]}, ${trv[$k.abuser6]})" \
+			"of $((50 * ANS_SECONDS)) each; small answers to $CLI4 ${smallv[$k]} of $((50 * ANS_SECONDS)), big to $CLI6 ${bigv[$k]} of $ANS_SECONDS; client counter (IPv4) ${cntv[$k]}"
+	done
+	# full answers only: what the budget holds (truncated ones are ~70)
+	b4=$(awk -v a="${ansv[dnsrl-at.abuser4]}" -v t="${trv[dnsrl-at.abuser4]}" \
+		-v f="$full" -v s="$ANS_SECONDS" 'BEGIN {
+		printf "%.0f\n", (a - t) * f / s }')
+	t4=$(ratio "${octv[dnsrl-ad.abuser4]}" "${octv[none.abuser4]}" 3)
+	row "5 answers" "the answer rule holds the abuser to $ANS_BYTES: octets/s, drop; full answers' under truncate (IPv4)" \
+		"${octv[dnsrl-ad.abuser4]}; $b4" \
+		"<= $bound ($bb + $bb/${bt} s x ${ANS_SECONDS} s + one answer of $full, over ${ANS_SECONDS} s): $(verdict "${octv[dnsrl-ad.abuser4]}" le "$bound"), $(verdict "$b4" le "$bound"); $t4 of none; the query path alone (ANY only): $(ratio "${octv[dnsrl.abuser4]}" "${octv[none.abuser4]}" 3) of none"
+}
+
+# 5c: what an overloaded answer queue does.  The queue waiting, sampled
+# every 0.25 s into FILE until the file STOP exists.
+ans_sample() {
+	local t0=$1 out=$2 stop=$3 w k u s
+
+	while [ ! -e "$stop" ]; do
+		read -r w k u s < <(queue_kstats "$AQ")
+		echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {
+			printf "%.2f\n", b - a }') $w $k $u $s" >>"$out"
+		sleep 0.25
+	done
+}
+
+# dig from SRC to DST for the big answer, once: prints "OFFSET MS" (the
+# query time) or "OFFSET lost".
+ans_dig() {
+	local off=$1 src=$2 dst=$3 out ms
+
+	out=$(cli dig +bufsize=4096 +tries=1 +time="$((ANS_STALL + 3))" \
+		-b "$src" @"$dst" big.example TXT 2>&1 || true)
+	ms=$(sed -n 's/^;; Query time: \([0-9]*\) msec.*/\1/p' <<<"$out")
+	if [ -n "$ms" ] && grep -q 'ANSWER: 15,' <<<"$out"; then
+		echo "$off $ms"
+	else
+		echo "$off lost"
+	fi
+}
+
+# The send and receive buffers of Unbound's UDP socket on ADDR port 53:
+# "allocated/size" of each, from ss -m (skmem t, tb; r, rb).
+ans_sockbuf() {
+	srv ss -u -a -m -n "sport = :53" | awk -v a="$1:53" '
+		$4 == a || $4 == "[" a "]" { on = 1; next }
+		on && /skmem:/ {
+			match($0, /skmem:\([^)]*\)/)
+			n = split(substr($0, RSTART + 7, RLENGTH - 8), f, ",")
+			for (i = 1; i <= n; i++) {
+				k = f[i]; sub(/[0-9]+$/, "", k)
+				v = f[i]; sub(/^[a-z]+/, "", v); m[k] = v
+			}
+			printf "send %s/%s recv %s/%s\n", m["t"], m["tb"], m["r"], m["rb"]
+			exit
+		}'
+}
+
+# Lines of Unbound's log so far that say it dropped an answer it could
+# not send.
+unbound_blocked() {
+	grep -c 'send udp blocked for long' "$RUN_DIR/unbound/unbound.log" || true
+}
+
+udp_sndbuf() {
+	echo $(($(snmp_counter UdpSndbufErrors) + $(snmp_counter Udp6SndbufErrors)))
+}
+
+# Summarises dig results "OFFSET MS|lost" from FILE between offsets A and
+# B (A <= offset < B): "answered/sent, ms ..." .
+ans_digs_in() {
+	awk -v a="$2" -v b="$3" '$1 >= a && $1 < b {
+		n++; if ($2 != "lost") { k++; ms = ms " " $2 } }
+		END { printf "%d/%d,%s\n", k, n, (ms == "" ? " -" : ms) }' "$1"
+}
+
+section_answers_overload() {
+	local k=dnsrl-at fl sp secs k0 u0 s0 k1 u1 s1 r0 r1 rb0 rb1 f
+	local maxw stop t0 i tstop tcont sb0 sb1 bl0 bl1 sock
+	local s4 s6 d4 d6 st
+	local -a pids
+
+	echo "   -- 5c. the answer queue under load: TXT big.example from" \
+		"100000 spoofed sources in $FLOOD4_NET (each within its budget)," \
+		"dnsrl-at's rules (fail-open no, queue-maxlen 4096)"
+	# pushed: a rate beyond what Unbound answers
+	config_up "$k"
+	read -r _ k0 u0 s0 < <(queue_kstats "$AQ")
+	r0=$(answer_rule_packets)
+	rb0=$(udp_rcvbuf)
+	stop=$RUN_DIR/sample.stop
+	rm -f "$stop" "$RUN_DIR/sample.push"
+	ans_sample "$(date +%s.%N)" "$RUN_DIR/sample.push" "$stop" &
+	sp=$!
+	track_pid "$sp"
+	f=$(gen "$QGEN" flood --dst "$SRV4" --src-net "$FLOOD4_NET" \
+		--sources 100000 --rate "$ANS_FLOOD_RATE" --duration 4 \
+		--qtype TXT --qname big.example 2>&1 | tr '\n' ' ')
+	sleep 0.5
+	touch "$stop"
+	wait "$sp" || true
+	untrack_pid "$sp"
+	read -r _ k1 u1 s1 < <(queue_kstats "$AQ")
+	r1=$(answer_rule_packets)
+	rb1=$(udp_rcvbuf)
+	maxw=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$RUN_DIR/sample.push")
+	ans_reader_stop
+	echo "   [pushed] flood $ANS_FLOOD_RATE pps for 4 s: $f| big answers" \
+		"to the queue $((r1 - r0)) ($(ratio $((r1 - r0)) 4 0)/s);" \
+		"queued $((s1 - s0)), kernel-dropped $((k1 - k0)), user-dropped" \
+		"$((u1 - u0)); most waiting (sampled every 0.25 s) $maxw;" \
+		"Unbound refused $((rb1 - rb0)) queries (receive buffer full)"
+	echo "     $ANS_FINAL"
+	row "5 answers" "answer queue, flood of TXT big.example at $ANS_FLOOD_RATE pps for 4 s: big answers/s judged; most waiting; kernel- / user-dropped" \
+		"$(ratio $((s1 - s0)) 4 0)/s; $maxw; $((k1 - k0)) / $((u1 - u0))" \
+		"Unbound (1 thread, same CPU) refused $((rb1 - rb0)) of $(kvd sent "$f") queries: the resolver saturates before the answer worker"
+
+	# stalled: the daemon stopped for ANS_STALL s under a flood that
+	# Unbound answers whole
+	secs=$((ANS_STALL + 5))
+	config_up "$k"
+	read -r _ k0 u0 s0 < <(queue_kstats "$AQ")
+	r0=$(answer_rule_packets)
+	rb0=$(udp_rcvbuf)
+	sb0=$(udp_sndbuf)
+	bl0=$(unbound_blocked)
+	rm -f "$stop" "$RUN_DIR/sample.stall" "$RUN_DIR/digs4" "$RUN_DIR/digs6"
+	t0=$(date +%s.%N)
+	ans_sample "$t0" "$RUN_DIR/sample.stall" "$stop" &
+	sp=$!
+	track_pid "$sp"
+	gen "$QGEN" flood --dst "$SRV4" --src-net "$FLOOD4_NET" \
+		--sources 100000 --rate "$ANS_STALL_RATE" --duration "$secs" \
+		--qtype TXT --qname big.example >"$RUN_DIR/flood.out" 2>&1 &
+	fl=$!
+	track_pid "$fl"
+	pids=()
+	for ((i = 0; i < 2 * secs; i++)); do
+		if [ "$i" = 4 ]; then
+			kill -STOP "$READER_PID"
+			tstop=$(date +%s.%N)
+			# small answers while it is stopped, on the socket
+			# the flood fills (IPv4) and on the other (IPv6)
+			gen "$QGEN" query --src "$CLI4" --dst "$SRV4" --qtype A \
+				--qname www.big.example --rate 50 \
+				--count $((50 * ANS_STALL)) >"$RUN_DIR/small4.out" 2>&1 &
+			pids+=("$!")
+			track_pid "$!"
+			gen "$QGEN" query --src "$CLI6" --dst "$SRV6" --qtype AAAA \
+				--qname www.big.example --rate 50 \
+				--count $((50 * ANS_STALL)) >"$RUN_DIR/small6.out" 2>&1 &
+			pids+=("$!")
+			track_pid "$!"
+		fi
+		if [ "$i" = 6 ]; then
+			sock=$(ans_sockbuf "$SRV4")
+		fi
+		if [ "$i" = $((4 + 2 * ANS_STALL)) ]; then
+			kill -CONT "$READER_PID"
+			tcont=$(date +%s.%N)
+		fi
+		st=$(awk -v i="$i" 'BEGIN { printf "%.1f\n", i / 2 }')
+		ans_dig "$st" "$CLI4" "$SRV4" >>"$RUN_DIR/digs4" &
+		pids+=("$!")
+		track_pid "$!"
+		ans_dig "$st" "$CLI6" "$SRV6" >>"$RUN_DIR/digs6" &
+		pids+=("$!")
+		track_pid "$!"
+		sleep 0.5
+	done
+	for i in "${pids[@]}" "$fl"; do
+		wait "$i" || true
+		untrack_pid "$i"
+	done
+	touch "$stop"
+	wait "$sp" || true
+	untrack_pid "$sp"
+	read -r _ k1 u1 s1 < <(queue_kstats "$AQ")
+	r1=$(answer_rule_packets)
+	rb1=$(udp_rcvbuf)
+	sb1=$(udp_sndbuf)
+	bl1=$(unbound_blocked)
+	ans_reader_stop
+	maxw=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$RUN_DIR/sample.stall")
+	echo "   [stalled] flood $ANS_STALL_RATE pps for ${secs}s, the daemon" \
+		"stopped (SIGSTOP) from 2 s to $((2 + ANS_STALL)) s" \
+		"($(awk -v a="$tstop" -v b="$tcont" 'BEGIN { printf "%.2f\n", b - a }') s):" \
+		"$(tr '\n' ' ' <"$RUN_DIR/flood.out")| big answers to the queue" \
+		"$((r1 - r0)), queued $((s1 - s0)), kernel-dropped $((k1 - k0))," \
+		"user-dropped $((u1 - u0)); Unbound: send buffer errors" \
+		"$((sb1 - sb0)), 'send udp blocked for long, dropping packet'" \
+		"$((bl1 - bl0)) times, queries refused (receive buffer full)" \
+		"$((rb1 - rb0)); its IPv4 socket 1 s into the stop: $sock"
+	echo "     $ANS_FINAL"
+	echo "     the queue (s since the flood's start, waiting, kernel-dropped, user-dropped, id sequence):"
+	awk '{ printf "%s%s", (NR % 4 == 1 ? "       " : "; "), $1 " " $2 " " $3 " " $4 " " $5 } NR % 4 == 0 { print "" } END { if (NR % 4) print "" }' "$RUN_DIR/sample.stall"
+	for i in 4 6; do
+		sort -g "$RUN_DIR/digs$i" >"$RUN_DIR/digs$i.sorted"
+		echo "     dig TXT big.example over IPv$i every 0.5 s (s: ms or lost):" \
+			"$(awk '{ printf "%s%s:%s", (NR > 1 ? ", " : ""), $1, $2 }' "$RUN_DIR/digs$i.sorted")"
+	done
+	s4=$(cat "$RUN_DIR/small4.out")
+	s6=$(cat "$RUN_DIR/small6.out")
+	echo "     small answers while stopped: IPv4 $s4; IPv6 $s6"
+	d4=$(ans_digs_in "$RUN_DIR/digs4.sorted" 2 $((2 + ANS_STALL)))
+	d6=$(ans_digs_in "$RUN_DIR/digs6.sorted" 2 $((2 + ANS_STALL)))
+	row "5 answers" "daemon stopped ${ANS_STALL} s under $ANS_STALL_RATE pps of big answers (IPv4): most waiting in the queue; kernel- / user-dropped; Unbound's send blocked (log lines, SndbufErrors); queries it refused" \
+		"$maxw; $((k1 - k0)) / $((u1 - u0)); $((bl1 - bl0)), $((sb1 - sb0)); $((rb1 - rb0))" \
+		"queue-maxlen 4096 never reached: the answers waiting hold Unbound's socket send buffer ($sock 1 s in), which fills first (the queue sampled every 0.25 s)"
+	row "5 answers" "while stopped: small answers IPv4 (the flooded socket) / IPv6; dig big answer IPv4 / IPv6 answered/sent, query times (ms)" \
+		"$(kvd answered "$s4")/$(kvd sent "$s4") / $(kvd answered "$s6")/$(kvd sent "$s6"); ${d4%%,*} / ${d6%%,*}; IPv4${d4#*,}; IPv6${d6#*,}" \
+		"before and after the stop: IPv4 $(ans_digs_in "$RUN_DIR/digs4.sorted" 0 2 | cut -d, -f1) + $(ans_digs_in "$RUN_DIR/digs4.sorted" $((2 + ANS_STALL)) 99 | cut -d, -f1), IPv6 $(ans_digs_in "$RUN_DIR/digs6.sorted" 0 2 | cut -d, -f1) + $(ans_digs_in "$RUN_DIR/digs6.sorted" $((2 + ANS_STALL)) 99 | cut -d, -f1); what waits is answered in order when the daemon runs again"
+}
+
+section_answers() {
+	echo "== 5. the answer path (Unbound and dnsrl on CPU $SRV_CPU," \
+		"clients on CPU $GEN_CPU)"
+	AQ=$(answer_queue_of "$DNSRL_ANS_TRUNC_CONF")
+	KSOFTIRQD_PID=$(pgrep -x "ksoftirqd/$SRV_CPU" | head -n 1)
+	echo "   answer queue $AQ; answer rules: $ANS_BYTES (drop, truncate" \
+		"slip 2) and, for 5a, $ANS_E2E_BYTES (truncate, slip 2), size 1000"
+	section_answers_qps
+	section_answers_bytes
+	section_answers_overload
+}
+
 # --- Run ---------------------------------------------------------------------
+
+# Runs a section function and notes how long it took.
+TIMES=
+timed() {
+	local s=$SECONDS
+
+	"$@"
+	TIMES+="${TIMES:+, }${1#section_} $((SECONDS - s)) s"
+}
 
 _run_dir
 t0=$(date +%s)
 if section_on 1; then
-	section_decide
+	timed section_decide
 fi
-if section_on 2 || section_on 3 || section_on 4; then
+if section_on 2 || section_on 3 || section_on 4 || section_on 5; then
 	ns_setup
 	unbound_start
 	syslog_start
@@ -865,25 +1513,38 @@ if section_on 2 || section_on 3 || section_on 4; then
 			'stats-interval 0' 'syslog-facility daemon'
 		mission_rule
 	} >"$DNSRL_CONF"
-	# the same with a cap over all sources, for the flood section
+	# the same with the cap over all sources RES_TOTAL, for the flood
+	# section (in place of the shipped rule's own total, if it has one)
 	DNSRL_TOTAL_CONF=$RUN_DIR/dnsrl-total.conf
-	sed "s|^}\$|	total $RES_TOTAL\n}|" "$DNSRL_CONF" >"$DNSRL_TOTAL_CONF"
+	sed -E -e '/^[[:space:]]*total[[:space:]]/d' \
+		-e "s|^}\$|	total $RES_TOTAL\n}|" "$DNSRL_CONF" >"$DNSRL_TOTAL_CONF"
+	# and with answer rules, for section 5
+	DNSRL_ANS_E2E_CONF=$RUN_DIR/dnsrl-ans-e2e.conf
+	DNSRL_ANS_DROP_CONF=$RUN_DIR/dnsrl-ans-drop.conf
+	DNSRL_ANS_TRUNC_CONF=$RUN_DIR/dnsrl-ans-trunc.conf
+	answer_conf "$DNSRL_ANS_E2E_CONF" "$ANS_E2E_BYTES" truncate
+	answer_conf "$DNSRL_ANS_DROP_CONF" "$ANS_BYTES" drop
+	answer_conf "$DNSRL_ANS_TRUNC_CONF" "$ANS_BYTES" truncate
+	dnsperf_queries_big "$ANS_BIG_EVERY" >"$RUN_DIR/queries-big.txt"
 	echo "   dnsrl's rule (conf/dnsrl.conf): $(mission_rule | tr -s '\t\n' '  ')"
 	if section_on 2; then
-		section_e2e
-	else
-		probe_rate
+		timed section_e2e
+	elif section_on 3 || section_on 4; then
+		timed probe_rate
 	fi
 	if section_on 3; then
-		section_memory
+		timed section_memory
 	fi
 	if section_on 4; then
-		section_resilience
+		timed section_resilience
+	fi
+	if section_on 5; then
+		timed section_answers
 	fi
 fi
 
 echo
-echo "== summary ($(machine); $(($(date +%s) - t0)) s)"
+echo "== summary ($(machine); $(($(date +%s) - t0)) s: $TIMES)"
 echo
 echo "| section | measurement | value | target / note |"
 echo "| --- | --- | --- | --- |"

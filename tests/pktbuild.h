@@ -116,47 +116,55 @@ static inline size_t pkt_query_from(uint8_t *buf, const char *src,
 
 /*
  * An answer to name/qtype (ID 0x1234, RD RA, with an OPT record) from port
- * 53 of a fixed server to dst (IPv4 or IPv6 by its syntax), padded with a
- * TXT record so that the IP datagram is exactly ip_len octets (at least
- * the header, the question, an 13-octet TXT RR and the OPT), with its UDP
- * checksum.  Returns ip_len, or 0 when it cannot be that short or long.
+ * 53 of a fixed server to dst (IPv4 or IPv6 by its syntax), padded with
+ * TXT records of at most rr_max (13 or more) octets of RDATA each (their
+ * owners pointers to the question) so that the IP datagram is exactly
+ * ip_len octets (at least the header, the question, a 13-octet TXT RR and
+ * the OPT), with its UDP checksum.  Returns ip_len, or 0 when it cannot be
+ * that short or long.
  */
-static inline size_t pkt_answer_to(uint8_t *buf, const char *dst,
-				   const char *name, uint16_t qtype,
-				   size_t ip_len)
+static inline size_t pkt_answer_rrs_to(uint8_t *buf, const char *dst,
+				       const char *name, uint16_t qtype,
+				       size_t ip_len, size_t rr_max)
 {
 	static uint8_t dns[65536];
 	bool v6 = strchr(dst, ':') != NULL;
 	size_t hdr = v6 ? 48 : 28;
 	size_t n = pkt_dns_query(dns, 0x1234, name, qtype);
-	size_t rd, left, len;
-	uint16_t sum;
+	size_t space, rd, left, len;
+	uint16_t sum, an = 0;
 
 	dns[2] = 0x81;		/* QR RD */
 	dns[3] = 0x80;		/* RA */
-	pkt_put16(dns + 6, 1);	/* ANCOUNT */
 	pkt_put16(dns + 10, 1); /* ARCOUNT: the OPT */
-	if (ip_len < hdr + n + 12 + 1 + 11 || ip_len > 65535)
+	if (ip_len < hdr + n + 12 + 1 + 11 || ip_len > 65535 || rr_max < 13)
 		return 0;
-	rd = ip_len - hdr - n - 12 - 11;
-	/* the TXT RR, its owner a pointer to the question */
-	pkt_put16(dns + n, 0xc00c);
-	pkt_put16(dns + n + 2, 16);
-	pkt_put16(dns + n + 4, 1);
-	memset(dns + n + 6, 0, 4);
-	dns[n + 8] = 0x0e; /* TTL 3600 */
-	dns[n + 9] = 0x10;
-	pkt_put16(dns + n + 10, (uint16_t)rd);
-	n += 12;
-	/* strings of 255 octets, the last one shorter */
-	for (left = rd; left > 0;) {
-		size_t k = left - 1 > 255 ? 255 : left - 1;
+	/* the octets of the TXT RRs: 12 of header (owner a pointer) each */
+	for (space = ip_len - hdr - n - 11; space > 0; space -= 12 + rd) {
+		rd = space - 12;
+		/* the last RR takes what is left, at least 13 octets */
+		if (rd > rr_max)
+			rd = space - 12 - rr_max >= 13 ? rr_max : space - 25;
+		pkt_put16(dns + n, 0xc00c);
+		pkt_put16(dns + n + 2, 16);
+		pkt_put16(dns + n + 4, 1);
+		memset(dns + n + 6, 0, 4);
+		dns[n + 8] = 0x0e; /* TTL 3600 */
+		dns[n + 9] = 0x10;
+		pkt_put16(dns + n + 10, (uint16_t)rd);
+		n += 12;
+		/* strings of 255 octets, the last one shorter */
+		for (left = rd; left > 0;) {
+			size_t k = left - 1 > 255 ? 255 : left - 1;
 
-		dns[n++] = (uint8_t)k;
-		memset(dns + n, 'x', k);
-		n += k;
-		left -= k + 1;
+			dns[n++] = (uint8_t)k;
+			memset(dns + n, 'x', k);
+			n += k;
+			left -= k + 1;
+		}
+		an++;
 	}
+	pkt_put16(dns + 6, an); /* ANCOUNT */
 	/* OPT: root owner, type 41, UDP size 4096 */
 	dns[n++] = 0;
 	pkt_put16(dns + n, 41);
@@ -175,6 +183,14 @@ static inline size_t pkt_answer_to(uint8_t *buf, const char *dst,
 		pkt_put16(buf + 26, sum);
 	}
 	return len;
+}
+
+/* The same with one TXT record. */
+static inline size_t pkt_answer_to(uint8_t *buf, const char *dst,
+				   const char *name, uint16_t qtype,
+				   size_t ip_len)
+{
+	return pkt_answer_rrs_to(buf, dst, name, qtype, ip_len, 65535);
 }
 
 #endif

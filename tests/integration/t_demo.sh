@@ -1,6 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
+# suite: long
+#
 # t_demo.sh: the figures `make demo` shows an operator keep the promises
 # they illustrate.  It runs demo.sh whole (the filter off; the shipped
 # conf/dnsrl.conf without its answer-rule block; the shipped file as it

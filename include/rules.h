@@ -22,6 +22,15 @@
  * With `serve` prefixes set, only their queries are judged; the rest goes
  * on (the operator's ACL is expected to drop strangers).
  *
+ * With kernel holds (holds.h), each rule that holds in the kernel adds
+ * one rule ahead of the prefilter in the judging chain, and its sets and
+ * accounting objects (made before the rules that name them, removed
+ * after):
+ *
+ *	-m bpf (the rule's positive program) -m set --match-set SET src
+ *	-m nfacct --nfacct-name SET -j DROP	a held source's queries
+ *						of the rule's types
+ *
  * With answer rules, the resolver's answers too, in mangle OUTPUT:
  *
  *	mangle OUTPUT:	-p udp --sport 53 -j DNSRL-OUT	(inserted first)

@@ -83,7 +83,7 @@ WRAP_test_kset = -Wl,--wrap=mnl_socket_sendto -Wl,--wrap=mnl_socket_recvfrom
 
 
 .PHONY: all deps check check-long check-unit check-fuzz-corpus check-files \
-	check-integration check-integration-long \
+	check-integration check-integration-long check-deb \
 	tests tools fuzz fuzz-run bench demo install uninstall clean format \
 	format-check
 
@@ -177,6 +177,16 @@ check-integration: all $(TOOLS)
 
 check-integration-long: all $(TOOLS)
 	B=$(B) tests/integration/run.sh long
+
+# The Debian package, as an operator meets it: built with
+# dpkg-buildpackage from a copy of the tracked tree, checked by lintian,
+# installed with apt-get, run as its unit runs it (in namespaces, with
+# Unbound), upgraded, removed and purged; the machine is left as found
+# (tests/integration/t_deb.sh, a few minutes).
+check-deb:
+	./scripts/install-deps.sh deb
+	$(MAKE) $(TOOLS)
+	B=$(B) tests/integration/t_deb.sh
 
 # libFuzzer targets (clang).  `make fuzz-run FUZZ_SECONDS=60` runs each.
 FUZZ_CC ?= clang

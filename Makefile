@@ -1,7 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # dnsrl: GNU make.  `make`, `make check`, `make bench`, `make demo`.
 
-VERSION = 0.1.0
+# The release version has one home, debian/changelog (its first line,
+# "dnsrl (VERSION) ..."): read with sed, so that building needs no dpkg-dev.
+VERSION_SED = 1s/^[^ ]* (\([^)]*\)).*/\1/p
+VERSION := $(shell sed -n '$(VERSION_SED)' debian/changelog 2>/dev/null)
+ifeq ($(VERSION),)
+$(error no version in debian/changelog)
+endif
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -51,8 +57,8 @@ ifeq ($(SANITIZE),0)
 HARDEN += -D_FORTIFY_SOURCE=2
 endif
 
-# Ours come after the user's CFLAGS and never replace them.
-DNSRL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -pthread -Iinclude \
+# Ours come after the user's CPPFLAGS and CFLAGS and never replace them.
+DNSRL_CFLAGS = $(CPPFLAGS) $(CFLAGS) -std=c11 -D_GNU_SOURCE -pthread -Iinclude \
 	$(WARN) $(HARDEN) $(SAN_FLAGS) $(PKG_CFLAGS) $(PCAP_CFLAGS) \
 	-DDNSRL_VERSION='"$(VERSION)"' -MMD -MP
 DNSRL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -pthread $(SAN_FLAGS)
@@ -77,7 +83,7 @@ WRAP_test_kset = -Wl,--wrap=mnl_socket_sendto -Wl,--wrap=mnl_socket_recvfrom
 
 
 .PHONY: all deps check check-long check-unit check-fuzz-corpus check-files \
-	check-integration check-integration-long \
+	check-integration check-integration-long check-deb \
 	tests tools fuzz fuzz-run bench demo install uninstall clean format \
 	format-check
 
@@ -86,6 +92,9 @@ all: $(B)/dnsrl $(B)/dnsrlctl
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(DNSRL_CFLAGS) -c -o $@ $<
+
+# The two that print the version are rebuilt when it changes.
+$(B)/obj/main.o $(B)/obj/dnsrlctl.o: debian/changelog
 
 $(B)/libdnsrl.a: $(LIB_OBJS)
 	rm -f $@
@@ -168,6 +177,16 @@ check-integration: all $(TOOLS)
 
 check-integration-long: all $(TOOLS)
 	B=$(B) tests/integration/run.sh long
+
+# The Debian package, as an operator meets it: built with
+# dpkg-buildpackage from a copy of the tracked tree, checked by lintian,
+# installed with apt-get, run as its unit runs it (in namespaces, with
+# Unbound), upgraded, removed and purged; the machine is left as found
+# (tests/integration/t_deb.sh, a few minutes).
+check-deb:
+	./scripts/install-deps.sh deb
+	$(MAKE) $(TOOLS)
+	B=$(B) tests/integration/t_deb.sh
 
 # libFuzzer targets (clang).  `make fuzz-run FUZZ_SECONDS=60` runs each.
 FUZZ_CC ?= clang

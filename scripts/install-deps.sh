@@ -2,6 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Installs the Debian packages dnsrl's build, tests, benchmark and demo
 # need.  Idempotent: asks apt-get only for what is missing.
+#
+#   scripts/install-deps.sh        # build, tests, benchmark, demo
+#   scripts/install-deps.sh deb    # and the Debian package's build and
+#                                  # lintian (make check-deb)
 set -eu
 
 PKGS="
@@ -30,6 +34,16 @@ systemd
 python3
 tcpdump
 "
+
+# debian/control's Build-Depends are the packages above (pkg-config is
+# pkgconf's) and debhelper.
+if [ "${1:-}" = deb ]; then
+	PKGS="$PKGS
+debhelper
+dpkg-dev
+lintian
+"
+fi
 
 missing=""
 for p in $PKGS; do

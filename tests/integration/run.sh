@@ -15,7 +15,7 @@
 #   make check-long                   # the long suite
 #   sudo B=build-asan tests/integration/run.sh [quick|long|all]
 #   VERBOSE=1 ... run.sh              # every test's whole output too
-#   JOBS=2                            # tests at a time (default 2)
+#   JOBS=3                            # tests at a time (default 3)
 #   TEST_TIMEOUT=300                  # seconds a test may take (default)
 set -eu
 
@@ -170,7 +170,7 @@ failed=()
 running=()
 # JOBS tests at a time; a test whose header says "# serial" (it measures
 # timing) runs alone.
-jobs=${JOBS:-2}
+jobs=${JOBS:-3}
 [ "${VERBOSE:-0}" = 1 ] && jobs=1
 echo "integration tests ($suite, $jobs at a time), B=$B: ${tests[*]}"
 for t in "${tests[@]}"; do

@@ -586,7 +586,7 @@ static void tick(struct daemon *d)
 		}
 	}
 	if (d->holds != NULL)
-		holds_flush(d->holds);
+		holds_flush(d->holds, now);
 	periodic_run(&d->periodic, now);
 	publish_view(d);
 	if (notify_watchdog_due(&d->watchdog, beats, now)) {
@@ -896,7 +896,7 @@ static void stop(struct daemon *d)
 	free(d->workers);
 	/* no worker runs any more: every policy can go, whoever saw what */
 	if (d->holds != NULL)
-		holds_flush(d->holds);
+		holds_flush(d->holds, clock_now());
 	holds_free(d->holds);
 	reload_free(d->reload);
 	limiter_free(d->shared.limiter);

@@ -115,7 +115,6 @@ struct daemon {
 	struct ctl_cmd cmd;
 	struct allowlist *allow; /* the temporary allow-list */
 	char *allow_file;	 /* where it is kept; NULL: not */
-	uid_t uid;		 /* the daemon's user (after start-up) */
 	bool prom_failed;
 	struct notify_watchdog watchdog;
 	bool stalled_logged;
@@ -874,7 +873,6 @@ static void open_control(struct daemon *d)
 		return;
 	if (privs_lookup(d->cfg->user, &uid, &gid, err, sizeof(err)) < 0)
 		fatalx("control-socket: %s", err);
-	d->uid = uid;
 	d->control = control_open(path, uid, gid);
 	if (d->control == NULL)
 		fatal("control-socket %s", path);

@@ -122,6 +122,9 @@ struct config {
 	bool fail_open;	       /* queue full: accept (yes) */
 	char *user;	       /* drop privileges to it; or NULL */
 	char *control_socket;  /* unix socket path; or NULL */
+	/* may read (stats, top, show) over the socket; or NULL: nobody but
+	 * root and the user */
+	char *control_group;
 
 	/* a reload may change */
 	uint64_t stats_interval;       /* ns; 0: no periodic counters */
@@ -146,7 +149,8 @@ struct config {
 
 	/* where settings the daemon checks later were given (0: default) */
 	struct {
-		int table_size, user, control_socket, prometheus_file;
+		int table_size, user, control_socket, control_group;
+		int prometheus_file;
 		int answer_queue;
 		int kernel_hold[CONFIG_RULES_MAX]; /* where a rule said yes */
 	} line;
@@ -195,6 +199,25 @@ void config_print(const struct config *cfg, FILE *out);
 
 /* A one-line summary of a rule: "any-abuse: ANY limit 2/5s per /32 /56". */
 void config_rule_summary(const struct config_rule *r, char *buf, size_t buflen);
+
+/*
+ * Reads s as an `allow` line reads a prefix: "198.51.100.7" (an address
+ * alone is its whole length), "198.51.100.0/24", "2001:db8::/56"; host
+ * bits past the length are a mistake.  Returns 0, or -EINVAL with a
+ * message in err that begins with what ("release: ...") and, unlike the
+ * file's, names no file:line.
+ */
+int config_parse_prefix(const char *what, const char *s,
+			struct config_prefix *out, char *err, size_t errlen);
+
+/*
+ * Reads s as the file reads a duration ("90s", "10m", "1h"; "0" only
+ * when zero is set) in min..max ns, range saying how in a message ("1s..7d").
+ * Returns 0, or -EINVAL with a message in err as config_parse_prefix.
+ */
+int config_parse_duration(const char *what, const char *s, bool zero,
+			  uint64_t min, uint64_t max, const char *range,
+			  uint64_t *out, char *err, size_t errlen);
 
 /*
  * Formats a duration in ns the way the file writes it ("5s", "250ms",

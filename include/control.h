@@ -1,24 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The control socket: a unix stream socket on which `dnsrlctl` asks for
- * the counters and the most limited sources.
+ * the counters and the most limited sources, and changes what the daemon
+ * does to a source.
  *
  * The protocol is one request line, one reply, then the server closes:
  *
  *	request:  "stats\n" | "top\n" | "top N\n"	(N 1..CONTROL_TOP_MAX)
- *	          | "reload\n"
+ *	          | "show ARGS\n" | "allow\n"		(reads)
+ *	          | "reload\n" | "release ARGS\n" | "hold ARGS\n"
+ *	          | "allow ARGS\n"			(changes)
  *	reply:    "ok LENGTH\n" and LENGTH bytes of text
  *	      or  "error: MESSAGE\n"
  *
- * The length lets a client tell a whole reply from one cut short.
+ * The length lets a client tell a whole reply from one cut short.  The
+ * arguments of show, release, hold and allow are the daemon's to read
+ * (steer.h).
  *
  * The server runs on a thread of its own (control_start): however many
  * clients come and however long a `top` over a large table takes, the
  * daemon's main loop (signals, ticks, the watchdog) never waits for it.
  * Each client is served within a deadline, so a slow or silent one holds
- * up only the clients behind it.  The socket file is mode 0600; only root
- * and the socket's owner may connect, and the peer's credentials are
- * checked again on accept.
+ * up only the clients behind it.
+ *
+ * Who may ask: the socket file is mode 0600, so only root and the
+ * socket's owner may connect, and may ask anything.  With a readers'
+ * group (control_set_readers) it is mode 0660 and that group's: its
+ * members (by their primary or any supplementary group, as the kernel
+ * gave them at connect, SO_PEERCRED and SO_PEERGROUPS) may read, and are
+ * refused the changes with a message that says so.  The peer's
+ * credentials are checked on accept either way.
  */
 #ifndef DNSRL_CONTROL_H
 #define DNSRL_CONTROL_H
@@ -31,7 +42,7 @@
 #define CONTROL_DEFAULT_PATH "/run/dnsrl/control.sock"
 #define CONTROL_TOP_DEFAULT 10
 #define CONTROL_TOP_MAX 1000
-#define CONTROL_REQUEST_MAX 64	/* bytes of a request line, '\n' included */
+#define CONTROL_REQUEST_MAX 256 /* bytes of a request line, '\n' included */
 #define CONTROL_DEADLINE_MS 100 /* a control_handle() call, at most */
 
 /*
@@ -41,10 +52,24 @@
  * text when it wrote nothing.  With control_start they run on the control
  * thread.
  */
+/* Who asked, as the kernel gave it at connect. */
+struct control_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+};
+
 struct control_ops {
 	int (*stats)(void *arg, FILE *out);
 	int (*top)(void *arg, size_t n, FILE *out);
 	int (*reload)(void *arg, FILE *out); /* answers when it is done */
+	/*
+	 * show, release, hold, allow: line is the whole request (without
+	 * its line end), for a peer the server has let ask it.  NULL: the
+	 * daemon has none of them.
+	 */
+	int (*steer)(void *arg, const char *line,
+		     const struct control_peer *peer, FILE *out);
 };
 
 struct control;
@@ -61,6 +86,14 @@ struct control;
  * (control_close), or NULL with errno set.
  */
 struct control *control_open(const char *path, uid_t owner, gid_t group);
+
+/*
+ * Opens the socket to group: mode 0660, that group's, whose members may
+ * then read (stats, top, show, allow without arguments) but not change.
+ * Call it before control_start.  Returns 0 or -errno (the file stays
+ * 0600).
+ */
+int control_set_readers(struct control *c, gid_t group);
 
 /* The listening fd, to poll for POLLIN. */
 int control_fd(const struct control *c);

@@ -130,10 +130,22 @@ int holds_configure(struct holds *h, const struct config *cfg,
 void holds_held(struct holds *h, const struct limiter_event *ev);
 
 /*
- * Puts the queued holds into their sets (one batch a set).  Called every
- * tick, so a hold reaches the kernel within a tick and the batch.
+ * Puts the queued holds into their sets (one batch a set), but those the
+ * filter keeps out (holds_set_filter), at time now.  Called every tick,
+ * so a hold reaches the kernel within a tick and the batch.
  */
-void holds_flush(struct holds *h);
+void holds_flush(struct holds *h, uint64_t now);
+
+/*
+ * fn is asked, as each queued hold is about to go into the kernel,
+ * whether to keep it out (true): the daemon's operator released the
+ * source, or let it through, after the hold began.  Such a hold stays in
+ * the daemon alone, if there.  fn (NULL: none) runs in holds_flush.
+ */
+void holds_set_filter(struct holds *h,
+		      bool (*keep_out)(void *arg, unsigned rule, int family,
+				       uint64_t key),
+		      void *arg);
 
 /*
  * Reads every set's counters back: what the kernel dropped since the last
@@ -153,11 +165,55 @@ void holds_poll(struct holds *h, struct limiter *l, struct stats *s,
 int holds_restore(struct holds *h, struct limiter *l, uint64_t now);
 
 /*
- * Removes the kernel entry of (rule id, family 4 or 6, key) at once (an
- * operator's release).  Returns 0, -ENOENT when there is none, or
+ * Removes the kernel entry of (rule id, family 4 or 6, key) at once, and
+ * a hold of it still queued (an operator's release).  Returns 0, -ENOENT
+ * when there is none (or the rule does not hold in the kernel), or
  * -errno.
  */
 int holds_release(struct holds *h, unsigned rule, int family, uint64_t key);
+
+/*
+ * The same for every entry of the rule's set whose key, masked with mask,
+ * is key (a prefix wider than the rule's): the set is listed and what
+ * falls in it deleted, HOLDS_PENDING at a time.  fn (may be NULL) is
+ * called with each key removed.  Returns how many were, -ENOENT when the
+ * rule does not hold in the kernel, or -errno (those deleted before it
+ * stay deleted).
+ */
+int holds_release_range(struct holds *h, unsigned rule, int family,
+			uint64_t key, uint64_t mask,
+			void (*fn)(void *arg, uint64_t key), void *arg);
+
+/*
+ * An operator's hold of (rule id, family, key) for hold ns from now, at
+ * level: put into the kernel at once (its counters from 0), replacing an
+ * entry there.  Returns 0; -ENOENT when the rule does not hold in the
+ * kernel; -ENOSPC when its set is full; or -errno.
+ */
+int holds_put(struct holds *h, unsigned rule, int family, uint64_t key,
+	      unsigned level, uint64_t hold, uint64_t now);
+
+/* A kernel entry as the daemon last saw it. */
+struct holds_entry {
+	uint64_t left;	  /* ns to live, to the second; 0: never ends */
+	uint64_t packets; /* queries it dropped, as of the last read */
+	unsigned level;	  /* as its comment says */
+};
+
+/*
+ * What the last read of the sets (once a second), or the daemon's own
+ * add or delete since, saw of (rule id, family, key) at time now.
+ * Returns 0, or -ENOENT when it was not in the kernel (or the rule does
+ * not hold there).
+ */
+int holds_lookup(const struct holds *h, unsigned rule, int family, uint64_t key,
+		 uint64_t now, struct holds_entry *out);
+
+/*
+ * The set of rule id for family 4 or 6 when the rule holds in the kernel,
+ * else NULL (h may be NULL).  Valid until the next holds_configure.
+ */
+const char *holds_set_of(const struct holds *h, unsigned rule, int family);
 
 /* The counters so far. */
 void holds_get_stats(const struct holds *h, struct holds_stats *out);

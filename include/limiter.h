@@ -201,6 +201,60 @@ int limiter_restore(struct limiter *l, const struct limiter_rule *r, int family,
 bool limiter_persist(struct limiter *l, const struct limiter_rule *r,
 		     int family, uint64_t key, uint32_t refused, uint64_t now);
 
+/*
+ * One source's bucket and episode, as an operator is shown them
+ * (limiter_lookup, limiter_scan).
+ */
+struct limiter_state {
+	uint8_t rule;
+	uint8_t family;
+	uint8_t level;	/* hold-downs started in the episode */
+	bool limited;	/* in a limited episode */
+	bool held;	/* in hold-down now */
+	uint32_t drops; /* refused in the episode */
+	uint64_t key;
+	uint64_t backlog;     /* ns of the bucket's time spent ahead of now:
+				 0 is a full bucket; past rate.tau it refuses */
+	uint64_t hold_left;   /* ns; 0 when not held */
+	uint64_t limited_for; /* ns since the episode's first refusal */
+	uint64_t quiet_left;  /* ns until the episode ends, if no refusal
+				 comes meanwhile; 0 when not limited */
+};
+
+/*
+ * The state of (rule, family, key) at time now, into *st.  Returns 0, or
+ * -ENOENT when the table has no slot for it (a full bucket: never
+ * limited, or not for a while).  Takes the locks of its two buckets.
+ */
+int limiter_lookup(struct limiter *l, const struct limiter_rule *r, int family,
+		   uint64_t key, uint64_t now, struct limiter_state *st);
+
+/*
+ * An operator's release of (rule, family, key) at time now: its episode
+ * ends (hold-down, level and drops with it) and its bucket is full again,
+ * so its next query passes.  The slot keeps the key, not limited, so that
+ * a hold on its way to the kernel can tell it was released (see
+ * holds_set_filter); it is free for reuse as any full bucket.  What it
+ * was goes to *was.  Returns 0; -ENOENT without a slot; -EALREADY when it
+ * is not limited (nothing changes; *was says how full its bucket is).
+ */
+int limiter_release(struct limiter *l, const struct limiter_rule *r, int family,
+		    uint64_t key, uint64_t now, struct limiter_state *was);
+
+/*
+ * Visits the whole table for the slots of rule r and family whose key,
+ * masked with mask, is key (a prefix shorter than the rule's: the sources
+ * it aggregates that fall in it): calls fn with the state of each live one
+ * (a bucket not full, or an episode), or, with release set, releases
+ * every one in an episode as limiter_release does and calls fn with what
+ * it was.  fn runs with no lock held.  Returns how many fn was called
+ * for.  For the control socket, not the packet path: a lock a bucket.
+ */
+size_t limiter_scan(struct limiter *l, const struct limiter_rule *r, int family,
+		    uint64_t key, uint64_t mask, uint64_t now, bool release,
+		    void (*fn)(void *arg, const struct limiter_state *st),
+		    void *arg);
+
 /* State that an incremental sweep keeps between calls. */
 struct limiter_sweep {
 	size_t next;			      /* next bucket to visit */

@@ -28,6 +28,8 @@ void log_setverbose(int verbose);
 /* log_warn appends ": " and strerror(errno); the others do not. */
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
+/* What an operator changed (dnsrlctl release, hold, allow): LOG_NOTICE. */
+void log_notice(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 __attribute__((noreturn)) void fatal(const char *fmt, ...) LOG_PRINTF(1, 2);

@@ -35,6 +35,8 @@ struct policy_out {
 	size_t len; /* set with POLICY_REPLACE */
 };
 
+struct allowlist;
+
 /* What a worker lends to policy_decide. */
 struct policy_ctx {
 	struct limiter *limiter;
@@ -47,6 +49,9 @@ struct policy_ctx {
 	void (*event)(void *arg, const struct limiter_event *ev,
 		      struct dns_question *q);
 	void *event_arg;
+	/* the operator's temporary allow-list (allowlist.h), checked with
+	 * the configuration's; NULL: none */
+	const struct allowlist *allow;
 };
 
 struct policy;

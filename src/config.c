@@ -97,6 +97,9 @@ const struct key config_keys[K_COUNT] = {
 		{"control-socket", KT_PATH, GLOBAL(control_socket),
 		 .max = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1,
 		 .expect = "an absolute path"},
+	/* a group name, read as the user's is */
+	[K_CONTROL_GROUP] = {"control-group", KT_USER, GLOBAL(control_group),
+			     .max = 32, .expect = "a group name"},
 	[K_STATS_INTERVAL] = {"stats-interval", KT_DURATION,
 			      GLOBAL(stats_interval), .zero = true, .min = NS_S,
 			      .max = 24 * NS_H, .expect = "0 or 1s..24h"},
@@ -205,7 +208,10 @@ static int vfail_at(struct parser *p, int line, const char *fmt, va_list ap)
 
 	if (p->err == NULL || p->errlen == 0)
 		return -EINVAL;
-	n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, line);
+	/* no file: a value read alone (config_parse_prefix and the like) */
+	n = p->name == NULL
+		    ? 0
+		    : snprintf(p->err, p->errlen, "%s:%d: ", p->name, line);
 	if (n >= 0 && (size_t)n < p->errlen)
 		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
 	return -EINVAL;
@@ -693,6 +699,7 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 	p.cfg->line.table_size = p.seen[K_TABLE_SIZE];
 	p.cfg->line.user = p.seen[K_USER];
 	p.cfg->line.control_socket = p.seen[K_CONTROL_SOCKET];
+	p.cfg->line.control_group = p.seen[K_CONTROL_GROUP];
 	p.cfg->line.prometheus_file = p.seen[K_PROMETHEUS_FILE];
 	p.cfg->line.answer_queue = p.seen[K_ANSWER_QUEUE];
 	return p.cfg;
@@ -823,6 +830,7 @@ void config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->user);
 	free(cfg->control_socket);
+	free(cfg->control_group);
 	free(cfg->prometheus_file);
 	free(cfg->allow);
 	free(cfg->serve);

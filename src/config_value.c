@@ -322,6 +322,9 @@ static int set_string(struct parser *p, const struct key *k, const char *s,
 					   k->name, len,
 					   (unsigned long long)k->max);
 	} else {
+		/* a user or a group: the same rules, named by its key */
+		const char *what = k == &config_keys[K_USER] ? "user" : "group";
+
 		for (size_t i = 0; i < len; i++) {
 			char c = s[i];
 
@@ -330,30 +333,33 @@ static int set_string(struct parser *p, const struct key *k, const char *s,
 			      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
 			      c == '.'))
 				return config_fail(p,
-						   "user: expected a user name "
+						   "%s: expected a %s name "
 						   "of letters, digits, _ - "
 						   "and ., got '%s'",
+						   k->name, what,
 						   config_quote(p, 0, s));
 			if (c < '0' || c > '9')
 				digits = false;
 		}
 		if (len > k->max)
 			return config_fail(p,
-					   "user: '%s' is longer than %llu "
+					   "%s: '%s' is longer than %llu "
 					   "characters",
-					   config_quote(p, 0, s),
+					   k->name, config_quote(p, 0, s),
 					   (unsigned long long)k->max);
-		/* tools read an all-digit name as a uid, "-x" as an option */
+		/* tools read an all-digit name as an id, "-x" as an option */
 		if (digits)
 			return config_fail(p,
-					   "user: '%s' is a number; give a "
-					   "user name",
-					   config_quote(p, 0, s));
+					   "%s: '%s' is a number; give a "
+					   "%s name",
+					   k->name, config_quote(p, 0, s),
+					   what);
 		if (s[0] == '-')
 			return config_fail(p,
-					   "user: '%s' starts with '-'; give a "
-					   "user name",
-					   config_quote(p, 0, s));
+					   "%s: '%s' starts with '-'; give a "
+					   "%s name",
+					   k->name, config_quote(p, 0, s),
+					   what);
 	}
 	*field = strdup(s);
 	if (*field == NULL)
@@ -779,4 +785,41 @@ void config_duration_parts(uint64_t ns, char *buf, size_t buflen)
 			return;
 		n += (size_t)w;
 	}
+}
+
+/* A parser for one value outside a file: its messages have no file:line. */
+static void bare_parser(struct parser *p, char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	p->err = err;
+	p->errlen = errlen;
+	if (errlen > 0)
+		err[0] = '\0';
+}
+
+int config_parse_prefix(const char *what, const char *s,
+			struct config_prefix *out, char *err, size_t errlen)
+{
+	char copy[INET6_ADDRSTRLEN + 8];
+	struct parser p;
+
+	bare_parser(&p, err, errlen);
+	if (strlen(s) >= sizeof(copy))
+		return config_fail(&p,
+				   "%s: expected an address or prefix such "
+				   "as 203.0.113.0/24 or 2001:db8::/32, got "
+				   "'%s'",
+				   what, config_quote(&p, 0, s));
+	snprintf(copy, sizeof(copy), "%s", s);
+	return parse_prefix(&p, what, copy, out);
+}
+
+int config_parse_duration(const char *what, const char *s, bool zero,
+			  uint64_t min, uint64_t max, const char *range,
+			  uint64_t *out, char *err, size_t errlen)
+{
+	struct parser p;
+
+	bare_parser(&p, err, errlen);
+	return get_duration(&p, what, s, zero, min, max, range, out);
 }

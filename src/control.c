@@ -43,8 +43,9 @@ struct control {
 	const struct control_ops *ops;
 	void *arg;
 	char *path;
-	uid_t owner; /* who besides root may ask */
-	dev_t dev;   /* the socket file made, so that close removes only it */
+	uid_t owner;   /* who besides root may ask anything */
+	gid_t readers; /* whose members may read; (gid_t)-1: none */
+	dev_t dev;     /* the socket file made, so that close removes only it */
 	ino_t ino;
 };
 
@@ -113,6 +114,7 @@ struct control *control_open(const char *path, uid_t owner, gid_t group)
 	}
 	c->fd = -1;
 	c->stop = -1;
+	c->readers = (gid_t)-1;
 	c->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	c->path = strdup(path);
 	if (c->path == NULL) {
@@ -171,6 +173,24 @@ fail:
 	}
 	errno = -rc;
 	return NULL;
+}
+
+int control_set_readers(struct control *c, gid_t group)
+{
+	struct stat st;
+
+	if (lstat(c->path, &st) < 0)
+		return -errno;
+	if (st.st_dev != c->dev || st.st_ino != c->ino)
+		return -ESTALE;
+	/* the group first: the file is never open to another one */
+	if (st.st_gid != group && fchownat(AT_FDCWD, c->path, (uid_t)-1, group,
+					   AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (chmod(c->path, 0660) < 0)
+		return -errno;
+	c->readers = group;
+	return 0;
 }
 
 int control_fd(const struct control *c)
@@ -337,18 +357,39 @@ enum command {
 	CMD_STATS,
 	CMD_TOP,
 	CMD_RELOAD,
+	CMD_STEER, /* show, release, hold, allow: the daemon reads them */
 	CMD_UNKNOWN,
 };
+
+/* Whether req is word, alone or with arguments after a space. */
+static bool is(const char *req, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncmp(req, word, n) == 0 && (req[n] == '\0' || req[n] == ' ');
+}
 
 static enum command command_of(const char *req)
 {
 	if (strcmp(req, "stats") == 0)
 		return CMD_STATS;
-	if (strcmp(req, "top") == 0 || strncmp(req, "top ", 4) == 0)
+	if (is(req, "top"))
 		return CMD_TOP;
 	if (strcmp(req, "reload") == 0)
 		return CMD_RELOAD;
+	if (is(req, "show") || is(req, "release") || is(req, "hold") ||
+	    is(req, "allow"))
+		return CMD_STEER;
 	return CMD_UNKNOWN;
+}
+
+/* Whether req changes the daemon's state (else it only reads). */
+static bool changes(const char *req)
+{
+	if (strcmp(req, "reload") == 0 || is(req, "release") || is(req, "hold"))
+		return true;
+	/* `allow` alone lists the entries */
+	return is(req, "allow") && req[strspn(req + 5, " ") + 5] != '\0';
 }
 
 /* Sends a callback's failure: the first line it wrote, or the errno. */
@@ -368,8 +409,9 @@ static void send_failure(int fd, int64_t deadline, int rc, const char *body,
 /* Builds and sends the reply to the request req.  The deadline bounds
  * the waits on the client; the time the callbacks take is the daemon's
  * own and moves it on. */
-static void reply(int fd, const char *req, const struct control_ops *ops,
-		  void *arg, int64_t *deadline)
+static void reply(const struct control *c, int fd, const char *req,
+		  const struct control_ops *ops, void *arg,
+		  const struct control_peer *peer, int64_t *deadline)
 {
 	char esc[CONTROL_REQUEST_MAX * 4 + 1];
 	enum command cmd = command_of(req);
@@ -380,11 +422,32 @@ static void reply(int fd, const char *req, const struct control_ops *ops,
 	FILE *out;
 	int rc;
 
-	if (cmd == CMD_UNKNOWN || (cmd == CMD_RELOAD && ops->reload == NULL)) {
+	if (cmd == CMD_UNKNOWN || (cmd == CMD_RELOAD && ops->reload == NULL) ||
+	    (cmd == CMD_STEER && ops->steer == NULL)) {
 		log_escape(esc, sizeof(esc), (const uint8_t *)req, strlen(req));
 		send_error(fd, *deadline,
-			   "unknown command '%s' (expected stats, top [N]%s)",
-			   esc, ops->reload != NULL ? ", reload" : "");
+			   "unknown command '%s' (expected stats, top [N]%s%s)",
+			   esc,
+			   ops->steer != NULL ? ", show, release, hold, allow"
+					      : "",
+			   ops->reload != NULL ? ", reload" : "");
+		return;
+	}
+	if (changes(req) && peer->uid != 0 && peer->uid != c->owner) {
+		/* a command's own word: one command_of knows */
+		char word[16];
+
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(req, " "),
+			 req);
+		log_notice("control: %s by uid %u pid %d: refused (it may only "
+			   "read)",
+			   word, (unsigned)peer->uid, (int)peer->pid);
+		send_error(fd, *deadline,
+			   "permission denied: %s changes the daemon's state; "
+			   "only root and the daemon's user (uid %u) may; "
+			   "uid %u may only read (stats, top, show, allow "
+			   "without arguments)",
+			   word, (unsigned)c->owner, (unsigned)peer->uid);
 		return;
 	}
 	if (strncmp(req, "top ", 4) == 0 && !parse_top_n(req + 4, &n)) {
@@ -404,6 +467,8 @@ static void reply(int fd, const char *req, const struct control_ops *ops,
 		rc = ops->stats(arg, out);
 	else if (cmd == CMD_TOP)
 		rc = ops->top(arg, n, out);
+	else if (cmd == CMD_STEER)
+		rc = ops->steer(arg, req, peer, out);
 	else
 		rc = ops->reload(arg, out);
 	/* Closing flushes the stream: only then are body and len final. */
@@ -420,10 +485,39 @@ static void reply(int fd, const char *req, const struct control_ops *ops,
 	free(body);
 }
 
+/*
+ * Whether the peer on fd (cred) is in the readers' group: its primary
+ * group or one of the others it had at connect.
+ */
+static bool reader(const struct control *c, int fd, const struct ucred *cred)
+{
+	gid_t small[64], *g = small;
+	socklen_t len = sizeof(small);
+	bool in = false;
+
+	if (c->readers == (gid_t)-1)
+		return false;
+	if (cred->gid == c->readers)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0) {
+		/* more groups than room: len says how many bytes */
+		if (errno != ERANGE || (g = malloc(len)) == NULL)
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0)
+			len = 0;
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t) && !in; i++)
+		in = g[i] == c->readers;
+	if (g != small)
+		free(g);
+	return in;
+}
+
 static void serve(const struct control *c, int fd,
 		  const struct control_ops *ops, void *arg, int64_t *deadline)
 {
 	char req[CONTROL_REQUEST_MAX + 1];
+	struct control_peer peer;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	int rc;
@@ -431,10 +525,12 @@ static void serve(const struct control *c, int fd,
 	/* The file's mode keeps others out already; this holds should the
 	 * mode or the directory be got wrong. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
-	    (cred.uid != 0 && cred.uid != c->owner)) {
+	    (cred.uid != 0 && cred.uid != c->owner && !reader(c, fd, &cred))) {
 		send_error(fd, *deadline, "permission denied");
 		return;
 	}
+	peer = (struct control_peer){
+		.pid = cred.pid, .uid = cred.uid, .gid = cred.gid};
 	rc = read_request(fd, req, *deadline);
 	if (rc == -ETIMEDOUT)
 		send_error(fd, *deadline, "no request within %d ms",
@@ -443,7 +539,7 @@ static void serve(const struct control *c, int fd,
 		send_error(fd, *deadline, "request longer than %d bytes",
 			   CONTROL_REQUEST_MAX - 1);
 	else if (rc == 0)
-		reply(fd, req, ops, arg, deadline);
+		reply(c, fd, req, ops, arg, &peer, deadline);
 }
 
 /*

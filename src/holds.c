@@ -45,12 +45,15 @@ struct hrule {
 	bool based[2];	  /* ... once read */
 };
 
-/* What a read saw of an entry. */
+/* What a read (or an add) saw of an entry. */
 struct seen {
 	uint64_t key;
 	uint64_t packets;
-	uint8_t rule; /* 0: a free slot */
+	uint32_t until; /* s of the monotonic clock when it ends; 0: gone (a
+			   release; the slot stays, for the probes past it) */
+	uint8_t rule;	/* 0: a free slot */
 	uint8_t family;
+	uint8_t level;
 };
 
 struct pending {
@@ -69,6 +72,9 @@ struct holds {
 	size_t capacity;	   /* a power of two, or 0 */
 	bool rebased;		   /* the table was remade: no base */
 	struct holds_stats st;
+	/* asked before a hold goes into the kernel (holds_set_filter) */
+	bool (*keep_out)(void *arg, unsigned rule, int family, uint64_t key);
+	void *keep_out_arg;
 	/* one read's state */
 	struct limiter *l;
 	struct stats *s;
@@ -454,7 +460,60 @@ static void entry_of(struct kset_entry *e, int family, uint64_t key,
 	e->plen = (uint8_t)plen;
 }
 
-void holds_flush(struct holds *h)
+static unsigned level_of(const char *comment)
+{
+	unsigned v = 0;
+
+	if (strncmp(comment, LEVEL_TAG, strlen(LEVEL_TAG)) != 0)
+		return 0;
+	for (const char *c = comment + strlen(LEVEL_TAG);
+	     *c >= '0' && *c <= '9' && v < 64; c++)
+		v = v * 10 + (unsigned)(*c - '0');
+	return v;
+}
+
+/* The monotonic second at which a hold of secs from now ends. */
+static uint32_t until_of(uint64_t now, uint64_t secs)
+{
+	uint64_t u = now / CLOCK_NS_PER_S + secs;
+
+	return u > UINT32_MAX ? UINT32_MAX : u == 0 ? 1 : (uint32_t)u;
+}
+
+/* An entry the kernel took: its counters start at 0. */
+static void seen_added(struct holds *h, unsigned rule, int fam, uint64_t key,
+		       uint32_t until, unsigned level)
+{
+	struct seen *s = h->capacity ? find(h, h->seen, rule, fam, key) : NULL;
+
+	if (s == NULL)
+		return;
+	s->rule = (uint8_t)rule;
+	s->family = (uint8_t)fam;
+	s->key = key;
+	s->packets = 0;
+	s->until = until;
+	s->level = (uint8_t)level;
+}
+
+/* The pending holds of rule and fam whose key, masked, is key: dropped. */
+static void forget_pending(struct holds *h, unsigned rule, int fam,
+			   uint64_t key, uint64_t mask)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < h->npending; i++) {
+		const struct pending *p = &h->pending[i];
+
+		if (p->rule == rule && p->family == fam &&
+		    (p->key & mask) == key)
+			continue;
+		h->pending[keep++] = *p;
+	}
+	h->npending = keep;
+}
+
+void holds_flush(struct holds *h, uint64_t now)
 {
 	static struct kset_entry e[HOLDS_PENDING];
 	static int rc[HOLDS_PENDING];
@@ -474,6 +533,10 @@ void holds_flush(struct holds *h)
 				h->pending[keep++] = *p;
 				continue;
 			}
+			/* released or let through since it began */
+			if (h->keep_out != NULL &&
+			    h->keep_out(h->keep_out_arg, rule, fam, p->key))
+				continue;
 			entry_of(&e[n], fam, p->key, hr->plen[fam == 6]);
 			secs = (p->hold + CLOCK_NS_PER_S - 1) / CLOCK_NS_PER_S;
 			e[n].timeout = secs > KSET_MAX_TIMEOUT
@@ -487,8 +550,6 @@ void holds_flush(struct holds *h)
 		h->npending = keep;
 		kset_add_many(h->k, hr->set[fam == 6], e, n, rc);
 		for (size_t i = 0; i < n; i++) {
-			struct seen *s;
-
 			if (rc[i] == -ENOSPC) {
 				h->st.full++;
 				continue;
@@ -498,31 +559,12 @@ void holds_flush(struct holds *h)
 				continue;
 			}
 			h->st.added++;
-			/* a new hold's counters start at 0 */
-			s = h->capacity ? find(h, h->seen, rule, fam,
-					       limiter_key(fam, e[i].addr,
-							   e[i].plen))
-					: NULL;
-			if (s != NULL) {
-				s->rule = (uint8_t)rule;
-				s->family = (uint8_t)fam;
-				s->key = limiter_key(fam, e[i].addr, e[i].plen);
-				s->packets = 0;
-			}
+			seen_added(h, rule, fam,
+				   limiter_key(fam, e[i].addr, e[i].plen),
+				   until_of(now, e[i].timeout),
+				   level_of(e[i].comment));
 		}
 	}
-}
-
-static unsigned level_of(const char *comment)
-{
-	unsigned v = 0;
-
-	if (strncmp(comment, LEVEL_TAG, strlen(LEVEL_TAG)) != 0)
-		return 0;
-	for (const char *c = comment + strlen(LEVEL_TAG);
-	     *c >= '0' && *c <= '9' && v < 64; c++)
-		v = v * 10 + (unsigned)(*c - '0');
-	return v;
 }
 
 /* One entry of a set, read back. */
@@ -561,6 +603,10 @@ static int entry_seen(void *arg, const struct kset_entry *e)
 		now->family = (uint8_t)fam;
 		now->key = key;
 		now->packets = e->packets;
+		/* 0: an entry that never ends (another tool's) */
+		now->until = e->timeout > 0 ? until_of(h->now, e->timeout)
+					    : UINT32_MAX;
+		now->level = (uint8_t)level_of(e->comment);
 	}
 	if (delta == 0 || h->restoring)
 		return 0;
@@ -656,6 +702,17 @@ int holds_restore(struct holds *h, struct limiter *l, uint64_t now)
 	return rc < 0 ? rc : (int)(h->st.restored - before);
 }
 
+/* A release: the entry is gone, its slot stays for the probes past it. */
+static void seen_gone(struct holds *h, unsigned rule, int fam, uint64_t key)
+{
+	struct seen *s = h->capacity ? find(h, h->seen, rule, fam, key) : NULL;
+
+	if (s != NULL && s->rule != 0) {
+		s->until = 0;
+		s->packets = 0;
+	}
+}
+
 int holds_release(struct holds *h, unsigned rule, int family, uint64_t key)
 {
 	const struct hrule *hr;
@@ -665,11 +722,149 @@ int holds_release(struct holds *h, unsigned rule, int family, uint64_t key)
 	if (rule >= LIMITER_RULE_IDS || !h->rule[rule].on)
 		return -ENOENT;
 	hr = &h->rule[rule];
+	forget_pending(h, rule, family, key, UINT64_MAX);
 	entry_of(&e, family, key, hr->plen[family == 6]);
 	rc = kset_del(h->k, hr->set[family == 6], &e);
-	if (rc == 0)
+	if (rc == 0) {
 		h->st.released++;
+		seen_gone(h, rule, family, key);
+	}
 	return rc;
+}
+
+/* The entries a range release gathers from a listing. */
+struct gather {
+	const struct hrule *hr;
+	int fam;
+	uint64_t key, mask;
+	struct kset_entry *e;
+	size_t n, room;
+};
+
+static int gather_entry(void *arg, const struct kset_entry *e)
+{
+	struct gather *g = arg;
+	uint64_t key;
+
+	if (e->plen != g->hr->plen[g->fam == 6])
+		return 0;
+	key = limiter_key(g->fam, e->addr, e->plen);
+	if ((key & g->mask) != g->key)
+		return 0;
+	g->e[g->n] = *e;
+	g->e[g->n].comment[0] = '\0';
+	/* full: delete these, then list again */
+	return ++g->n == g->room ? 1 : 0;
+}
+
+int holds_release_range(struct holds *h, unsigned rule, int family,
+			uint64_t key, uint64_t mask,
+			void (*fn)(void *arg, uint64_t key), void *arg)
+{
+	static struct kset_entry e[HOLDS_PENDING];
+	static int rc[HOLDS_PENDING];
+	struct gather g = {.e = e,
+			   .room = HOLDS_PENDING,
+			   .fam = family,
+			   .key = key,
+			   .mask = mask};
+	const char *set;
+	int done = 0, err;
+
+	if (rule >= LIMITER_RULE_IDS || !h->rule[rule].on)
+		return -ENOENT;
+	g.hr = &h->rule[rule];
+	set = g.hr->set[family == 6];
+	forget_pending(h, rule, family, key, mask);
+	/* a pass deletes what it gathered; a full one is followed by
+	 * another, until a listing finds less than a batch */
+	do {
+		g.n = 0;
+		err = kset_list(h->k, set, gather_entry, &g);
+		if (err < 0)
+			return err;
+		if (g.n == 0)
+			break;
+		err = kset_del_many(h->k, set, e, g.n, rc);
+		if (err < 0)
+			return err;
+		for (size_t i = 0; i < g.n; i++) {
+			uint64_t k = limiter_key(family, e[i].addr, e[i].plen);
+
+			if (rc[i] != 0)
+				continue;
+			h->st.released++;
+			seen_gone(h, rule, family, k);
+			done++;
+			if (fn != NULL)
+				fn(arg, k);
+		}
+	} while (g.n == g.room);
+	return done;
+}
+
+int holds_put(struct holds *h, unsigned rule, int family, uint64_t key,
+	      unsigned level, uint64_t hold, uint64_t now)
+{
+	const struct hrule *hr;
+	struct kset_entry e;
+	uint64_t secs = (hold + CLOCK_NS_PER_S - 1) / CLOCK_NS_PER_S;
+	int rc;
+
+	if (rule >= LIMITER_RULE_IDS || !h->rule[rule].on)
+		return -ENOENT;
+	hr = &h->rule[rule];
+	forget_pending(h, rule, family, key, UINT64_MAX);
+	entry_of(&e, family, key, hr->plen[family == 6]);
+	e.timeout = secs > KSET_MAX_TIMEOUT ? KSET_MAX_TIMEOUT
+		    : secs < 1		    ? 1
+					    : (uint32_t)secs;
+	snprintf(e.comment, sizeof(e.comment), LEVEL_TAG "%u", level);
+	rc = kset_add(h->k, hr->set[family == 6], &e);
+	if (rc == -ENOSPC)
+		h->st.full++;
+	else if (rc < 0)
+		h->st.failed++;
+	if (rc < 0)
+		return rc;
+	h->st.added++;
+	seen_added(h, rule, family, key, until_of(now, e.timeout), level);
+	return 0;
+}
+
+int holds_lookup(const struct holds *h, unsigned rule, int family, uint64_t key,
+		 uint64_t now, struct holds_entry *out)
+{
+	const struct seen *s;
+	uint64_t now_s = now / CLOCK_NS_PER_S;
+
+	if (rule >= LIMITER_RULE_IDS || !h->rule[rule].on || h->capacity == 0)
+		return -ENOENT;
+	s = find(h, h->seen, rule, family, key);
+	if (s == NULL || s->rule == 0 || s->until == 0 || s->until <= now_s)
+		return -ENOENT;
+	out->left = s->until == UINT32_MAX
+			    ? 0
+			    : (uint64_t)(s->until - now_s) * CLOCK_NS_PER_S;
+	out->packets = s->packets;
+	out->level = s->level;
+	return 0;
+}
+
+const char *holds_set_of(const struct holds *h, unsigned rule, int family)
+{
+	if (h == NULL || rule >= LIMITER_RULE_IDS || !h->rule[rule].on)
+		return NULL;
+	return h->rule[rule].set[family == 6];
+}
+
+void holds_set_filter(struct holds *h,
+		      bool (*keep_out)(void *arg, unsigned rule, int family,
+				       uint64_t key),
+		      void *arg)
+{
+	h->keep_out = keep_out;
+	h->keep_out_arg = arg;
 }
 
 void holds_get_stats(const struct holds *h, struct holds_stats *out)

@@ -805,3 +805,126 @@ void limiter_walk(struct limiter *l,
 
 	limiter_walk_part(l, rules, now, &next, l->nbuckets, fn, arg);
 }
+
+/*
+ * Whether a slot's episode goes on at now: one whose quiet time has come
+ * has ended, though no check or sweep has said so yet.
+ */
+static bool slot_in_episode(const struct slot *s, const struct limiter_rule *r,
+			    uint64_t now)
+{
+	return (s->flags & SLOT_LIMITED) &&
+	       (!ms_reached(ms_of(now), s->quiet_ms) ||
+		slot_held(s, r->rate.tau, now));
+}
+
+/* What a slot says of its source at now, for people. */
+static void slot_state(const struct slot *s, const struct limiter_rule *r,
+		       uint64_t now, struct limiter_state *st)
+{
+	uint32_t now_ms = ms_of(now);
+
+	memset(st, 0, sizeof(*st));
+	st->rule = s->rule;
+	st->family = s->family;
+	st->key = s->key;
+	st->level = s->level;
+	st->drops = s->drops;
+	st->limited = slot_in_episode(s, r, now);
+	st->held = slot_held(s, r->rate.tau, now);
+	st->backlog = s->tat > now ? s->tat - now : 0;
+	if (st->held)
+		st->hold_left = s->tat - r->rate.tau - now;
+	if (st->limited) {
+		st->limited_for = (uint64_t)(uint32_t)(now_ms - s->episode_ms) *
+				  NS_PER_MS;
+		if (!ms_reached(now_ms, s->quiet_ms))
+			st->quiet_left =
+				(uint64_t)(uint32_t)(s->quiet_ms - now_ms) *
+				NS_PER_MS;
+	}
+}
+
+/* The operator's release: the episode ends, the bucket is full. */
+static void slot_release(struct slot *s, uint64_t now)
+{
+	slot_end_episode(s);
+	s->tat = now;
+}
+
+int limiter_lookup(struct limiter *l, const struct limiter_rule *r, int family,
+		   uint64_t key, uint64_t now, struct limiter_state *st)
+{
+	struct slot *s;
+	size_t b1, b2;
+
+	if (r->id == 0)
+		return -ENOENT;
+	candidates(l, key, r->id, (uint8_t)family, &b1, &b2);
+	lock_two(l, b1, b2);
+	s = slot_find(l, b1, b2, key, r->id, (uint8_t)family);
+	if (s != NULL)
+		slot_state(s, r, now, st);
+	unlock_two(l, b1, b2);
+	return s != NULL ? 0 : -ENOENT;
+}
+
+int limiter_release(struct limiter *l, const struct limiter_rule *r, int family,
+		    uint64_t key, uint64_t now, struct limiter_state *was)
+{
+	struct slot *s;
+	size_t b1, b2;
+	int rc = -ENOENT;
+
+	if (r->id == 0)
+		return -ENOENT;
+	candidates(l, key, r->id, (uint8_t)family, &b1, &b2);
+	lock_two(l, b1, b2);
+	s = slot_find(l, b1, b2, key, r->id, (uint8_t)family);
+	if (s != NULL) {
+		slot_state(s, r, now, was);
+		rc = -EALREADY;
+		if (slot_in_episode(s, r, now)) {
+			slot_release(s, now);
+			rc = 0;
+		}
+	}
+	unlock_two(l, b1, b2);
+	return rc;
+}
+
+size_t limiter_scan(struct limiter *l, const struct limiter_rule *r, int family,
+		    uint64_t key, uint64_t mask, uint64_t now, bool release,
+		    void (*fn)(void *arg, const struct limiter_state *st),
+		    void *arg)
+{
+	size_t n = 0;
+
+	if (r->id == 0)
+		return 0;
+	for (size_t b = 0; b < l->nbuckets; b++) {
+		struct limiter_state st[BUCKET_SLOTS];
+		int k = 0;
+
+		lock_one(l, b);
+		for (int j = 0; j < BUCKET_SLOTS; j++) {
+			struct slot *s = &l->buckets[b].s[j];
+			bool limited;
+
+			if (s->rule != r->id || s->family != (uint8_t)family ||
+			    (s->key & mask) != key)
+				continue;
+			limited = slot_in_episode(s, r, now);
+			if (release ? !limited : !(limited || s->tat > now))
+				continue;
+			slot_state(s, r, now, &st[k++]);
+			if (release)
+				slot_release(s, now);
+		}
+		unlock_one(l, b);
+		for (int j = 0; j < k; j++)
+			fn(arg, &st[j]);
+		n += (size_t)k;
+	}
+	return n;
+}

@@ -72,6 +72,17 @@ void log_warnx(const char *fmt, ...)
 	errno = saved;
 }
 
+void log_notice(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_NOTICE, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
 void log_info(const char *fmt, ...)
 {
 	int saved = errno;

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "allowlist.h"
 #include "clock.h"
 #include "config.h"
 #include "control.h"
@@ -41,6 +43,7 @@
 #include "report.h"
 #include "rules.h"
 #include "stats.h"
+#include "steer.h"
 #include "worker.h"
 
 #ifndef DNSRL_VERSION
@@ -50,6 +53,8 @@
 #define PROMETHEUS_EVERY (10 * CLOCK_NS_PER_S)
 #define LOSSES_EVERY CLOCK_NS_PER_S /* losses are looked for once a second */
 #define HOLDS_EVERY CLOCK_NS_PER_S  /* kernel holds read back once a second */
+#define ALLOW_FILE "allow.state"    /* beside the control socket */
+#define CMD_WAIT_S 30 /* a control command the main loop has not taken */
 
 /*
  * What the control thread may read of the main thread's state: a copy,
@@ -73,6 +78,25 @@ struct ctl_ask {
 	char msg[CONFIG_ERR_MAX + 64];
 };
 
+/*
+ * A show, release, hold or allow the control thread hands to the main
+ * thread, which owns the kernel holds and the allow-list; one at a time
+ * (the control thread serves one client at a time).  The main thread
+ * holds the lock while it runs one, so the asker either finds it done
+ * or finds it not begun: its wait can give up safely.
+ */
+struct ctl_cmd {
+	int fd; /* an eventfd the main loop polls */
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	const char *line; /* the request; NULL: none waiting */
+	const struct control_peer *peer;
+	FILE *out;
+	bool finished;
+	bool stopping; /* no more answers: the daemon stops */
+	int rc;
+};
+
 struct daemon {
 	struct config *cfg;
 	struct worker_shared shared;
@@ -88,6 +112,9 @@ struct daemon {
 	struct ctl_view view;
 	_Atomic uint64_t ctl_seen; /* the control thread as a policy reader */
 	struct ctl_ask ask;
+	struct ctl_cmd cmd;
+	struct allowlist *allow; /* the temporary allow-list */
+	char *allow_file;	 /* where it is kept; NULL: not */
 	bool prom_failed;
 	struct notify_watchdog watchdog;
 	bool stalled_logged;
@@ -382,10 +409,105 @@ static int ctl_reload(void *arg, FILE *out)
 	return rc;
 }
 
+/* The wall clock in ms, for what outlives the monotonic clock. */
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What show, release, hold and allow work on, at now (main thread). */
+static struct steer_ctx steer_ctx_of(struct daemon *d, uint64_t now)
+{
+	return (struct steer_ctx){
+		.limiter = d->shared.limiter,
+		.policy = current(d),
+		.cfg = d->cfg,
+		.holds = d->holds,
+		.allow = d->allow,
+		.allow_file = d->allow_file,
+		.now = now,
+		.real_ms = real_ms(),
+	};
+}
+
+/*
+ * `dnsrlctl show`, `release`, `hold`, `allow`: handed to the main thread
+ * (it owns the kernel holds and the allow-list), answered when done.
+ */
+static int ctl_steer(void *arg, const char *line,
+		     const struct control_peer *peer, FILE *out)
+{
+	struct daemon *d = arg;
+	struct ctl_cmd *c = &d->cmd;
+	struct timespec until;
+	uint64_t one = 1;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += CMD_WAIT_S;
+	pthread_mutex_lock(&c->lock);
+	c->line = line;
+	c->peer = peer;
+	c->out = out;
+	c->finished = false;
+	if (write(c->fd, &one, sizeof(one)) != sizeof(one))
+		rc = -errno;
+	while (rc == 0 && !c->finished && !c->stopping)
+		rc = -pthread_cond_timedwait(&c->done, &c->lock, &until);
+	if (c->finished) {
+		rc = c->rc;
+	} else {
+		/* not begun: the main thread will not take it now */
+		c->line = NULL;
+		fprintf(out, "%s\n",
+			c->stopping ? "the daemon is stopping"
+				    : "the daemon's main loop did not take the "
+				      "request in time");
+		rc = c->stopping ? -ECANCELED : -ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+/* A command the control thread handed over (main thread). */
+static void answer_cmd(struct daemon *d)
+{
+	struct ctl_cmd *c = &d->cmd;
+	uint64_t n;
+
+	if (read(c->fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (c->line != NULL) {
+		struct steer_ctx ctx = steer_ctx_of(d, clock_now());
+		struct steer_who who = {.uid = c->peer->uid,
+					.pid = c->peer->pid};
+
+		c->rc = steer_run(&ctx, c->line, &who, c->out);
+		c->line = NULL;
+		c->finished = true;
+		pthread_cond_broadcast(&c->done);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* A hold on its way to the kernel that an operator has overtaken. */
+static bool holds_keep_out(void *arg, unsigned rule, int family, uint64_t key)
+{
+	struct daemon *d = arg;
+	struct steer_ctx ctx = steer_ctx_of(d, clock_now());
+
+	return steer_keep_out(&ctx, rule, family, key);
+}
+
 static const struct control_ops ctl_ops = {
 	.stats = ctl_stats,
 	.top = ctl_top,
 	.reload = ctl_reload,
+	.steer = ctl_steer,
 };
 
 static void write_prometheus(struct daemon *d)
@@ -586,7 +708,12 @@ static void tick(struct daemon *d)
 		}
 	}
 	if (d->holds != NULL)
-		holds_flush(d->holds);
+		holds_flush(d->holds, now);
+	{
+		struct steer_ctx ctx = steer_ctx_of(d, now);
+
+		steer_expire(&ctx);
+	}
 	periodic_run(&d->periodic, now);
 	publish_view(d);
 	if (notify_watchdog_due(&d->watchdog, beats, now)) {
@@ -666,6 +793,8 @@ static void open_queues(struct daemon *d)
 			errno = -rc;
 			fatal("worker");
 		}
+		/* before the thread starts: the operator's allow-list */
+		d->workers[i].ctx.allow = d->allow;
 	}
 }
 
@@ -694,6 +823,7 @@ static void open_holds(struct daemon *d, uint64_t now)
 	if (d->holds == NULL ||
 	    holds_configure(d->holds, d->cfg, current(d)) < 0)
 		fatal("kernel holds");
+	holds_set_filter(d->holds, holds_keep_out, d);
 	n = holds_restore(d->holds, d->shared.limiter, now);
 	if (n < 0) {
 		errno = -n;
@@ -703,20 +833,66 @@ static void open_holds(struct daemon *d, uint64_t now)
 	}
 }
 
-/* The control socket, made while still root, owned by the daemon's user. */
+/* The readers' group of the socket, as the configuration names it. */
+static void open_control_group(struct daemon *d)
+{
+	const char *name = d->cfg->control_group;
+	struct group gr, *g = NULL;
+	char buf[16384];
+	int rc;
+
+	rc = getgrnam_r(name, &gr, buf, sizeof(buf), &g);
+	if (g == NULL && rc != 0)
+		fatalx("%s:%d: control-group %s: %s", d->cfg->path,
+		       d->cfg->line.control_group, name, strerror(rc));
+	if (g == NULL)
+		fatalx("%s:%d: control-group: no such group '%s'", d->cfg->path,
+		       d->cfg->line.control_group, name);
+	rc = control_set_readers(d->control, g->gr_gid);
+	if (rc < 0) {
+		errno = -rc;
+		fatal("control-group %s: the socket's group and mode", name);
+	}
+	log_info("control-socket %s: group %s (gid %u) may read",
+		 d->cfg->control_socket, name, (unsigned)g->gr_gid);
+}
+
+/*
+ * The control socket, made while still root, owned by the daemon's user;
+ * and the temporary allow-list a previous run left beside it.
+ */
 static void open_control(struct daemon *d)
 {
-	char err[256];
+	const char *path = d->cfg->control_socket, *slash;
+	char err[512];
 	uid_t uid;
 	gid_t gid;
+	int n;
 
-	if (d->cfg->control_socket == NULL)
+	if (path == NULL)
 		return;
 	if (privs_lookup(d->cfg->user, &uid, &gid, err, sizeof(err)) < 0)
 		fatalx("control-socket: %s", err);
-	d->control = control_open(d->cfg->control_socket, uid, gid);
+	d->control = control_open(path, uid, gid);
 	if (d->control == NULL)
-		fatal("control-socket %s", d->cfg->control_socket);
+		fatal("control-socket %s", path);
+	if (d->cfg->control_group != NULL)
+		open_control_group(d);
+	/* the directory is the daemon's user's: it writes the file there */
+	slash = strrchr(path, '/');
+	if (slash == NULL || asprintf(&d->allow_file, "%.*s/" ALLOW_FILE,
+				      (int)(slash - path), path) < 0) {
+		d->allow_file = NULL;
+		return;
+	}
+	n = allowlist_load(d->allow, d->allow_file, uid, clock_now(), real_ms(),
+			   err, sizeof(err));
+	if (err[0] != '\0')
+		log_warnx("control: %s", err);
+	if (n > 0)
+		log_info("control: %d temporary allow-list entr%s read back "
+			 "from %s",
+			 n, n == 1 ? "y" : "ies", d->allow_file);
 }
 
 /*
@@ -751,8 +927,14 @@ static void start(struct daemon *d)
 	pthread_cond_init(&d->ask.done, NULL);
 	atomic_store(&d->ctl_seen, UINT64_MAX);
 	d->ask.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (d->ask.fd < 0)
+	pthread_mutex_init(&d->cmd.lock, NULL);
+	pthread_cond_init(&d->cmd.done, NULL);
+	d->cmd.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->ask.fd < 0 || d->cmd.fd < 0)
 		fatal("eventfd");
+	d->allow = allowlist_new();
+	if (d->allow == NULL)
+		fatal("allow-list");
 
 	/* blocked before any thread starts, so only the signalfd sees them */
 	sigemptyset(&mask);
@@ -848,16 +1030,17 @@ static void start(struct daemon *d)
 
 static void run(struct daemon *d)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{.fd = d->sigfd, .events = POLLIN},
 		{.fd = d->timerfd, .events = POLLIN},
 		{.fd = d->ask.fd, .events = POLLIN},
+		{.fd = d->cmd.fd, .events = POLLIN},
 	};
 
 	while (!atomic_load(&d->shared.stop)) {
 		uint64_t expirations;
 
-		if (poll(pfd, 3, -1) < 0) {
+		if (poll(pfd, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -869,6 +1052,8 @@ static void run(struct daemon *d)
 			tick(d);
 		if (pfd[2].revents & POLLIN)
 			answer_ask(d);
+		if (pfd[3].revents & POLLIN)
+			answer_cmd(d);
 	}
 }
 
@@ -882,6 +1067,10 @@ static void stop(struct daemon *d)
 	d->ask.stopping = true;
 	pthread_cond_broadcast(&d->ask.done);
 	pthread_mutex_unlock(&d->ask.lock);
+	pthread_mutex_lock(&d->cmd.lock);
+	d->cmd.stopping = true;
+	pthread_cond_broadcast(&d->cmd.done);
+	pthread_mutex_unlock(&d->cmd.lock);
 	/* before the control thread is joined: a `top` under way gives up */
 	atomic_store(&d->shared.stop, true);
 	control_close(d->control);
@@ -896,7 +1085,7 @@ static void stop(struct daemon *d)
 	free(d->workers);
 	/* no worker runs any more: every policy can go, whoever saw what */
 	if (d->holds != NULL)
-		holds_flush(d->holds);
+		holds_flush(d->holds, clock_now());
 	holds_free(d->holds);
 	reload_free(d->reload);
 	limiter_free(d->shared.limiter);
@@ -906,6 +1095,9 @@ static void stop(struct daemon *d)
 	close(d->sigfd);
 	close(d->timerfd);
 	close(d->ask.fd);
+	close(d->cmd.fd);
+	allowlist_free(d->allow);
+	free(d->allow_file);
 }
 
 /*

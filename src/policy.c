@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "allowlist.h"
 #include "dns.h"
 #include "packet.h"
 #include "truncate.h"
@@ -587,7 +588,9 @@ enum policy_verdict policy_decide_query(const struct policy *p,
 		return POLICY_ACCEPT;
 	if (!(p->candidate[q.qtype / 64] & (uint64_t)1 << (q.qtype % 64)))
 		return POLICY_ACCEPT;
-	if (addr_allowed(p, pk.family, pk.src)) {
+	if (addr_allowed(p, pk.family, pk.src) ||
+	    (ctx->allow != NULL &&
+	     allowlist_has(ctx->allow, pk.family, pk.src, now))) {
 		s->c[STATS_ALLOWED]++;
 		return POLICY_ACCEPT;
 	}
@@ -736,7 +739,9 @@ enum policy_verdict policy_decide_answer(const struct policy *p,
 	/* an answer whose question cannot be read still has its octets */
 	if (st != DNS_RESPONSE)
 		s->c[STATS_MALFORMED]++;
-	if (addr_allowed(p, pk.family, pk.dst)) {
+	if (addr_allowed(p, pk.family, pk.dst) ||
+	    (ctx->allow != NULL &&
+	     allowlist_has(ctx->allow, pk.family, pk.dst, now))) {
 		s->c[STATS_ALLOWED]++;
 		return POLICY_ACCEPT;
 	}

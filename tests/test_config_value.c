@@ -213,6 +213,114 @@ static void test_words(void **state)
 		 "log or truncate, got 'reject'");
 }
 
+/* control-group: a group name, read as the user's is, with its own
+ * messages. */
+static void test_control_group(void **state)
+{
+	struct config *c;
+
+	(void)state;
+	c = parse_ok("control-group adm\n");
+	assert_string_equal(c->control_group, "adm");
+	assert_int_equal(c->line.control_group, 1);
+	config_free(c);
+	c = parse_ok("queue 0\n");
+	assert_null(c->control_group);
+	config_free(c);
+	expect_err("control-group 4\n", "t.conf:1: control-group: '4' is a "
+					"number; give a group name");
+	expect_err("control-group -g\n", "t.conf:1: control-group: '-g' "
+					 "starts with '-'; give a group name");
+	expect_err("control-group a/b\n", "t.conf:1: control-group: expected "
+					  "a group name of letters, digits, _ "
+					  "- and ., got 'a/b'");
+}
+
+/*
+ * A prefix and a duration read alone (dnsrlctl's arguments): the
+ * file's own rules, messages that name no file:line.
+ */
+static void test_values_alone(void **state)
+{
+	struct config_prefix p;
+	char err[CONFIG_ERR_MAX];
+	uint64_t ns = 1;
+
+	(void)state;
+	assert_int_equal(config_parse_prefix("show", "198.51.100.7", &p, err,
+					     sizeof(err)),
+			 0);
+	assert_int_equal(p.family, AF_INET);
+	assert_int_equal(p.len, 32);
+	assert_memory_equal(p.addr, "\xc6\x33\x64\x07", 4);
+	assert_int_equal(config_parse_prefix("show", "2001:db8:2::/56", &p, err,
+					     sizeof(err)),
+			 0);
+	assert_int_equal(p.family, AF_INET6);
+	assert_int_equal(p.len, 56);
+	assert_int_equal(config_parse_prefix("release", "198.51.100.7/24", &p,
+					     err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "release: 198.51.100.7/24 has host bits set; "
+				 "did you mean 198.51.100.0/24?");
+	assert_int_equal(config_parse_prefix("hold", "198.51.100.300", &p, err,
+					     sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "hold: expected an address or prefix such as "
+				 "203.0.113.0/24 or 2001:db8::/32, got "
+				 "'198.51.100.300'");
+	assert_int_equal(config_parse_prefix("hold", "10.0.0.0/33", &p, err,
+					     sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "hold: prefix length in '10.0.0.0/33' must be "
+				 "0..32");
+	/* longer than any address: refused, not cut */
+	assert_int_equal(
+		config_parse_prefix("show",
+				    "2001:0db8:0000:0000:0000:0000:0000:0001/12"
+				    "8xxxxxxx",
+				    &p, err, sizeof(err)),
+		-EINVAL);
+
+	assert_int_equal(
+		config_parse_duration("allow", "10m", true, 1000000000ull,
+				      7 * 86400000000000ull, "0 or 1s..7d", &ns,
+				      err, sizeof(err)),
+		0);
+	assert_int_equal(ns, 600000000000ull);
+	assert_int_equal(
+		config_parse_duration("allow", "0", true, 1000000000ull,
+				      7 * 86400000000000ull, "0 or 1s..7d", &ns,
+				      err, sizeof(err)),
+		0);
+	assert_int_equal(ns, 0);
+	assert_int_equal(config_parse_duration("hold", "0", false,
+					       1000000000ull,
+					       7 * 86400000000000ull, "1s..7d",
+					       &ns, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "hold: expected 1s..7d, got 0");
+	assert_int_equal(config_parse_duration("hold", "8d", false,
+					       1000000000ull,
+					       7 * 86400000000000ull, "1s..7d",
+					       &ns, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "hold: expected 1s..7d, got 8d");
+	assert_int_equal(config_parse_duration("hold", "10", false,
+					       1000000000ull,
+					       7 * 86400000000000ull, "1s..7d",
+					       &ns, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "hold: '10' needs a unit: ms, s, m, h or d");
+	assert_int_equal(config_parse_duration("hold", "1.5h", false,
+					       1000000000ull,
+					       7 * 86400000000000ull, "1s..7d",
+					       &ns, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "hold: '1.5h' has a fraction; use a whole "
+				 "number of a smaller unit, such as 1500ms");
+}
+
 static void test_strings(void **state)
 {
 	char *s, *text;
@@ -871,6 +979,8 @@ int main(void)
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_allow_max),
+		cmocka_unit_test(test_control_group),
+		cmocka_unit_test(test_values_alone),
 		cmocka_unit_test(test_qtypes),
 		cmocka_unit_test(test_qtype_all_round_trip),
 		cmocka_unit_test(test_qnames),

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,9 @@
 struct fake {
 	int stats_calls;
 	int top_calls;
+	int steer_calls;
+	char line[CONTROL_REQUEST_MAX + 1]; /* the last steer request */
+	struct control_peer peer;	    /* and who asked */
 	size_t top_n;
 	int fail;     /* returned by the callbacks when set */
 	size_t big;   /* bytes the top reply pads itself with */
@@ -90,6 +94,30 @@ static const struct control_ops reload_ops = {
 	.stats = fake_stats,
 	.top = fake_top,
 	.reload = fake_reload,
+};
+
+/* show, release, hold, allow: the line back, or fake.fail's message. */
+static int fake_steer(void *arg, const char *line,
+		      const struct control_peer *peer, FILE *out)
+{
+	struct fake *f = arg;
+
+	f->steer_calls++;
+	snprintf(f->line, sizeof(f->line), "%s", line);
+	f->peer = *peer;
+	if (f->fail) {
+		fputs("show: expected an address or a prefix\nmore\n", out);
+		return f->fail;
+	}
+	fprintf(out, "did %s\n", line);
+	return 0;
+}
+
+static const struct control_ops steer_ops = {
+	.stats = fake_stats,
+	.top = fake_top,
+	.reload = fake_reload,
+	.steer = fake_steer,
 };
 
 struct fixture {
@@ -294,26 +322,32 @@ static void test_long_line(void **state)
 {
 	struct fixture *f = *state;
 	char *big = malloc(10000), *reply;
-	char expected[512];
+	char expected[2048];
 
 	assert_non_null(big);
 	memset(big, 'A', 10000);
 	open_server(f);
 	reply = ask_raw(f, big, 10000);
-	assert_string_equal(reply, "error: request longer than 63 bytes\n");
+	snprintf(expected, sizeof(expected),
+		 "error: request longer than %d bytes\n",
+		 CONTROL_REQUEST_MAX - 1);
+	assert_string_equal(reply, expected);
 	free(reply);
-	/* 63 bytes and the newline still fit */
+	/* CONTROL_REQUEST_MAX - 1 bytes and the newline still fit */
 	memcpy(big, "top 7", 5);
-	memset(big + 5, ' ', 58);
-	big[63] = '\n';
-	reply = ask_raw(f, big, 64);
+	memset(big + 5, ' ', CONTROL_REQUEST_MAX - 6);
+	big[CONTROL_REQUEST_MAX - 1] = '\n';
+	reply = ask_raw(f, big, CONTROL_REQUEST_MAX);
 	/* each space escaped as \032 */
 	snprintf(expected, sizeof(expected),
 		 "error: top: expected N in 1..1000, got '7");
-	for (int i = 0; i < 58; i++)
+	for (int i = 0; i < CONTROL_REQUEST_MAX - 6; i++)
 		strcat(expected, "\\032");
 	strcat(expected, "'\n");
-	assert_string_equal(reply, expected);
+	/* what fits of it in one error line */
+	expected[1023] = '\0';
+	assert_true(strncmp(reply, expected, strlen(reply) - 1) == 0);
+	assert_true(strlen(reply) > 500);
 	free(reply);
 	free(big);
 	assert_int_equal(f->fake.stats_calls + f->fake.top_calls, 0);
@@ -864,6 +898,184 @@ static void test_thread(void **state)
 	assert_true(ms_since(&t0) < 500);
 }
 
+/* show, release, hold and allow reach the daemon whole, with the peer. */
+static void test_steer_commands(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const lines[] = {
+		"show 198.51.100.7",
+		"release 2001:db8:2::/56 any-abuse",
+		"hold 198.51.100.7 any-abuse 10m",
+		"allow 198.51.100.0/24 1h",
+		"allow",
+	};
+	char *r, want[128];
+
+	open_server(f);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char req[128];
+
+		snprintf(req, sizeof(req), "%s\n", lines[i]);
+		r = ask_ops(f, &steer_ops, req, strlen(req));
+		snprintf(want, sizeof(want), "ok %zu\ndid %s\n",
+			 strlen(lines[i]) + 5, lines[i]);
+		assert_string_equal(r, want);
+		free(r);
+		assert_string_equal(f->fake.line, lines[i]);
+		assert_int_equal(f->fake.peer.uid, geteuid());
+		assert_int_equal(f->fake.peer.pid, getpid());
+	}
+	assert_int_equal(f->fake.steer_calls, 5);
+	/* the daemon's message, first line */
+	f->fake.fail = -EINVAL;
+	r = ask_ops(f, &steer_ops, "show x\n", 7);
+	assert_string_equal(r, "error: show: expected an address or a "
+			       "prefix\n");
+	free(r);
+	/* words that only begin like a command are not one */
+	r = ask_ops(f, &steer_ops, "shows 1\n", 8);
+	assert_string_equal(r, "error: unknown command 'shows\\0321' "
+			       "(expected stats, top [N], show, release, "
+			       "hold, allow, reload)\n");
+	free(r);
+	/* a daemon without them says what it has */
+	r = ask_ops(f, &reload_ops, "show 198.51.100.7\n", 18);
+	assert_string_equal(r, "error: unknown command "
+			       "'show\\032198.51.100.7' (expected stats, top "
+			       "[N], reload)\n");
+	free(r);
+	assert_int_equal(f->fake.steer_calls, 6);
+}
+
+#define READERS 4242
+#define OTHER 12345
+
+/*
+ * A client in a child: it takes uid OTHER, primary group gid and the
+ * other groups[0..ngroups), asks req and exits 0 when the reply is
+ * exactly want (a NULL want: when connect() itself is refused).  The
+ * server answers it here.
+ */
+static void ask_as(struct fixture *f, gid_t gid, const gid_t *groups,
+		   size_t ngroups, const char *req, const char *want)
+{
+	struct pollfd pfd = {.fd = control_fd(f->c), .events = POLLIN};
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		char buf[1024] = {0};
+		ssize_t n = 0, k;
+		int fd;
+
+		if (setgroups(ngroups, groups) < 0 || setgid(gid) < 0 ||
+		    setuid(OTHER) < 0)
+			_exit(10);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->path);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(want == NULL && errno == EACCES ? 0 : 11);
+		if (want == NULL)
+			_exit(12);
+		(void)send(fd, req, strlen(req), MSG_NOSIGNAL);
+		while ((k = recv(fd, buf + n, sizeof(buf) - 1 - (size_t)n, 0)) >
+		       0)
+			n += k;
+		if (strcmp(buf, want) != 0) {
+			fprintf(stderr, "got '%s'\nwant '%s'\n", buf, want);
+			_exit(13);
+		}
+		_exit(0);
+	}
+	if (want != NULL) {
+		assert_int_equal(poll(&pfd, 1, 5000), 1);
+		control_handle(f->c, &steer_ops, &f->fake);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/*
+ * As root: a readers' group opens the socket to its members (primary or
+ * other group, however many they have), who may read and are told why
+ * they may not change; everyone else stays out.
+ */
+static void test_readers_group(void **state)
+{
+	struct fixture *f = *state;
+	static const char denied_release[] =
+		"error: permission denied: release changes the daemon's "
+		"state; only root and the daemon's user (uid 65534) may; uid "
+		"12345 may only read (stats, top, show, allow without "
+		"arguments)\n";
+	const gid_t readers[] = {READERS};
+	gid_t many[100];
+	struct stat st;
+	char want[512];
+
+	if (geteuid() != 0)
+		skip();
+	f->c = control_open(f->path, NOBODY, NOBODY);
+	assert_non_null(f->c);
+	assert_int_equal(control_set_readers(f->c, READERS), 0);
+	assert_int_equal(lstat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_uid, NOBODY);
+	assert_int_equal(st.st_gid, READERS);
+	assert_int_equal(chmod(f->dir, 0755), 0);
+
+	/* a member by another group */
+	ask_as(f, OTHER, readers, 1, "stats\n",
+	       "ok 43\nstats: packets=1\nrule any-abuse: matched=2\n");
+	ask_as(f, OTHER, readers, 1, "show 198.51.100.7\n",
+	       "ok 22\ndid show 198.51.100.7\n");
+	assert_int_equal(f->fake.peer.uid, OTHER);
+	assert_int_equal(f->fake.peer.gid, OTHER);
+	ask_as(f, OTHER, readers, 1, "allow\n", "ok 10\ndid allow\n");
+	ask_as(f, OTHER, readers, 1, "allow \n", "ok 11\ndid allow \n");
+	ask_as(f, OTHER, readers, 1, "release 198.51.100.7\n", denied_release);
+	snprintf(want, sizeof(want),
+		 "error: permission denied: %s changes the daemon's state; "
+		 "only root and the daemon's user (uid 65534) may; uid 12345 "
+		 "may only read (stats, top, show, allow without arguments)\n",
+		 "hold");
+	ask_as(f, OTHER, readers, 1, "hold 198.51.100.7 any-abuse 1m\n", want);
+	snprintf(want, sizeof(want),
+		 "error: permission denied: %s changes the daemon's state; "
+		 "only root and the daemon's user (uid 65534) may; uid 12345 "
+		 "may only read (stats, top, show, allow without arguments)\n",
+		 "allow");
+	ask_as(f, OTHER, readers, 1, "allow 198.51.100.0/24 1h\n", want);
+	snprintf(want, sizeof(want),
+		 "error: permission denied: %s changes the daemon's state; "
+		 "only root and the daemon's user (uid 65534) may; uid 12345 "
+		 "may only read (stats, top, show, allow without arguments)\n",
+		 "reload");
+	ask_as(f, OTHER, readers, 1, "reload\n", want);
+	/* by its primary group, and among 100 others */
+	ask_as(f, READERS, NULL, 0, "release 198.51.100.7\n", denied_release);
+	for (size_t i = 0; i < 100; i++)
+		many[i] = (gid_t)(20000 + i);
+	many[99] = READERS;
+	ask_as(f, OTHER, many, 100, "show 198.51.100.8\n",
+	       "ok 22\ndid show 198.51.100.8\n");
+	/* the changes never reached the daemon */
+	assert_int_equal(f->fake.steer_calls, 4);
+	assert_int_equal(f->fake.stats_calls, 1);
+
+	/* not a member: connect() itself is refused by the mode */
+	many[99] = 30000;
+	ask_as(f, OTHER, many, 100, NULL, NULL);
+	/* opened up by mistake, the server still refuses a stranger */
+	assert_int_equal(chmod(f->path, 0666), 0);
+	ask_as(f, OTHER, many, 100, "show 198.51.100.7\n",
+	       "error: permission denied\n");
+	assert_int_equal(f->fake.steer_calls, 4);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -889,6 +1101,8 @@ int main(void)
 		T(test_client_errors),
 		T(test_client_sees_a_cut_reply),
 		T(test_owner_and_peer_check),
+		T(test_steer_commands),
+		T(test_readers_group),
 	};
 #undef T
 

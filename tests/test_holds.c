@@ -331,7 +331,7 @@ static void test_flush(void **state)
 	held(f, "198.51.100.7", 2, 8);
 	assert_false(entry("dnsrl-any-4", "198.51.100.7", &t, &p, comment,
 			   sizeof(comment)));
-	holds_flush(f->h);
+	holds_flush(f->h, T0);
 	assert_true(entry("dnsrl-any-4", "198.51.100.7", &t, &p, comment,
 			  sizeof(comment)));
 	assert_in_range(t, 7, 8);
@@ -342,7 +342,7 @@ static void test_flush(void **state)
 	assert_int_equal(st.full, 0);
 	/* a part second is a whole one: the kernel never frees it early */
 	held(f, "198.51.100.8", 1, 0);
-	holds_flush(f->h);
+	holds_flush(f->h, T0);
 	assert_true(entry("dnsrl-any-4", "198.51.100.8", &t, &p, comment,
 			  sizeof(comment)));
 	assert_in_range(t, 0, 1);
@@ -359,7 +359,7 @@ static void test_full(void **state)
 	held(f, "198.51.100.7", 1, 4);
 	held(f, "198.51.100.8", 1, 4);
 	held(f, "198.51.100.9", 1, 4);
-	holds_flush(f->h);
+	holds_flush(f->h, T0);
 	holds_get_stats(f->h, &st);
 	assert_int_equal(st.added, 2);
 	assert_int_equal(st.full, 1);
@@ -386,7 +386,7 @@ static void test_poll_counts(void **state)
 					 4 * SEC, T0, &lc),
 			 0);
 	held(f, SRC4, 0, 4);
-	holds_flush(f->h);
+	holds_flush(f->h, T0);
 	send_n(5);
 	assert_true(entry("dnsrl-any-4", SRC4, &t, &p, c, 64));
 	assert_int_equal(p, 5);
@@ -422,7 +422,7 @@ static void test_poll_timed_out(void **state)
 	char c[64];
 
 	held(f, SRC4, 0, 1);
-	holds_flush(f->h);
+	holds_flush(f->h, T0);
 	send_n(4);
 	usleep(2200 * 1000);
 	assert_false(entry("dnsrl-any-4", SRC4, &t, &p, c, 64));
@@ -444,7 +444,7 @@ static void test_restore(void **state)
 	assert_non_null(l2);
 	assert_non_null(k);
 	held(f, "198.51.100.7", 3, 10);
-	holds_flush(f->h);
+	holds_flush(f->h, T0);
 	h2 = holds_new(k);
 	assert_non_null(h2);
 	assert_int_equal(holds_configure(h2, f->cfg, f->pol), 0);
@@ -469,7 +469,7 @@ static void test_release(void **state)
 	char c[64];
 
 	held(f, "198.51.100.7", 1, 30);
-	holds_flush(f->h);
+	holds_flush(f->h, T0);
 	assert_true(entry("dnsrl-any-4", "198.51.100.7", &t, &p, c, 64));
 	assert_int_equal(holds_release(f->h, f->id, 4, key4("198.51.100.7")),
 			 0);

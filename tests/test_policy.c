@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <ldns/ldns.h>
 
+#include "allowlist.h"
 #include "config.h"
 #include "limiter.h"
 #include "policy.h"
@@ -886,6 +888,75 @@ static void test_answer_truncate_slip(void **state)
 }
 
 /*
+ * The operator's temporary allow-list, next to the configuration's: its
+ * sources pass unjudged (and uncharged) until the entry's end, to the
+ * nanosecond, on the query path and the answer path alike.
+ */
+static void test_temporary_allow(void **state)
+{
+	struct fixture *f = setup_text("rule any-abuse {\n"
+				       " qtype ANY\n"
+				       " limit 1/1h\n"
+				       "}\n"
+				       "answer-rule big {\n"
+				       " limit 1/1h\n"
+				       "}\n");
+	struct allowlist *a = allowlist_new();
+	struct config_prefix p4 = {
+		.family = AF_INET, .len = 28, .addr = {198, 51, 100, 0}};
+	struct config_prefix p6 = {.family = AF_INET6,
+				   .len = 48,
+				   .addr = {0x20, 0x01, 0x0d, 0xb8, 0, 0x53}};
+	const uint64_t end = 10 * SEC;
+	struct policy_out o;
+
+	(void)state;
+	assert_non_null(a);
+	assert_int_equal(allowlist_set(a, &p4, end, 0, 1, 0, NULL), 0);
+	assert_int_equal(allowlist_set(a, &p6, end, 0, 1, 0, NULL), 0);
+	f->ctx.allow = a;
+	for (uint64_t t = 0; t < end; t += SEC) {
+		assert_int_equal(query(f, "198.51.100.15", "big.example", T_ANY,
+				       t),
+				 POLICY_ACCEPT);
+		assert_int_equal(query(f, "2001:db8:53:1::1", "big.example",
+				       T_ANY, t),
+				 POLICY_ACCEPT);
+		assert_int_equal(answer(f, "198.51.100.1", "x", T_TXT, 1500, t,
+					&o),
+				 POLICY_ACCEPT);
+	}
+	assert_int_equal(query(f, "198.51.100.15", "big.example", T_ANY,
+			       end - 1),
+			 POLICY_ACCEPT);
+	assert_int_equal(f->stats.c[STATS_ALLOWED], 31);
+	assert_int_equal(rule_stats(f, 0)[STATS_R_MATCHED], 0);
+	/* the next prefix is judged all along */
+	assert_int_equal(query(f, "198.51.100.16", "big.example", T_ANY, 0),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "198.51.100.16", "big.example", T_ANY, 0),
+			 POLICY_DROP);
+	/* at its end: judged, with a bucket never charged meanwhile */
+	assert_int_equal(query(f, "198.51.100.15", "big.example", T_ANY, end),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "198.51.100.15", "big.example", T_ANY, end),
+			 POLICY_DROP);
+	assert_int_equal(query(f, "2001:db8:53:1::1", "big.example", T_ANY,
+			       end),
+			 POLICY_ACCEPT);
+	assert_int_equal(query(f, "2001:db8:53:1::1", "big.example", T_ANY,
+			       end),
+			 POLICY_DROP);
+	assert_int_equal(answer(f, "198.51.100.1", "x", T_TXT, 1500, end, &o),
+			 POLICY_ACCEPT);
+	assert_int_equal(answer(f, "198.51.100.1", "x", T_TXT, 1500, end, &o),
+			 POLICY_DROP);
+	assert_int_equal(f->stats.c[STATS_ALLOWED], 31);
+	allowlist_free(a);
+	teardown_fixture(f);
+}
+
+/*
  * What the answer path judges: QR=0 from port 53 is let through and
  * counted; a rule narrowed by qtype or qname matches only those answers;
  * an allowed destination is never limited; with ipv4-prefix 24 two
@@ -1026,6 +1097,7 @@ int main(void)
 		cmocka_unit_test(test_shadow_rule),
 		cmocka_unit_test(test_log_rule_after_drop_rule),
 		cmocka_unit_test(test_allow_lists),
+		cmocka_unit_test(test_temporary_allow),
 		cmocka_unit_test(test_allow_lists_overlap),
 		cmocka_unit_test(test_qname_suffix),
 		cmocka_unit_test(test_ipv6_prefix_shares_bucket),

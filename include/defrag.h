@@ -7,8 +7,9 @@
  * before the kernel cut it.  This puts such datagrams back together, so
  * that the replay judges them whole and with their whole length.
  *
- * The rules are the kernel's (net/ipv4/ip_fragment.c, net/ipv6/
- * reassembly.c, net/ipv4/inet_fragment.c):
+ * The rules are the kernel's, as of Linux 6.x (net/ipv4/ip_fragment.c
+ * ip_frag_queue, net/ipv6/reassembly.c ip6_frag_queue and ipv6_frag_rcv,
+ * net/ipv4/inet_fragment.c inet_frag_queue_insert):
  *  - a datagram is keyed by IPv4 source, destination, protocol and IP ID,
  *    or IPv6 source, destination and fragment identification;
  *  - the whole datagram is the first fragment's header (IPv4: its options
@@ -17,28 +18,39 @@
  *    the fragment header taken out and its next header put in the one
  *    before it, the payload length rewritten) followed by the data of
  *    every fragment at its offset;
- *  - a fragment that repeats data already held (wholly inside it) is
- *    dropped alone; one that overlaps it in part drops the whole datagram
- *    (RFC 5722), as does one that contradicts it: a second last fragment
- *    with another end, data past the end the last fragment gave, a
- *    datagram over 65535 octets (IPv4 total length, IPv6 payload length);
- *  - a fragment that cannot be used alone is dropped alone: one cut short
- *    by the capture, one without data, one that is not the last and whose
- *    data is not a multiple of 8 octets;
+ *  - a fragment that is not the last and whose data is not in units of 8
+ *    octets is cut to them (IPv4) or dropped alone (IPv6); an IPv6
+ *    fragment ending past 65535 octets, or a first one without its whole
+ *    UDP (TCP, ICMPv6) header, is dropped alone;
+ *  - a last fragment ending short of data already held, or elsewhere than
+ *    an earlier last fragment, data past the end a last fragment gave, a
+ *    fragment left without data and an IPv4 datagram longer than 65535
+ *    octets drop the whole datagram (bad);
+ *  - overlaps (RFC 5722, amended by erratum 3089, which the kernel applies
+ *    to IPv4 too): a fragment wholly inside a run of data already held
+ *    (fragments that came in order, one after the other) is a duplicate,
+ *    dropped alone; one that overlaps held data in any other way drops
+ *    the whole datagram;
  *  - a datagram not whole `timeout` after its first fragment came is
  *    dropped.
- * Fragments of whatever protocol are put together (the caller looks at
- * the datagram they make); an IPv6 atomic fragment (offset 0, M 0) is no
- * fragment.
+ * Not modelled: the kernel's ipfrag_max_dist (an IPv4 datagram restarted
+ * when 64 other fragments from its source came in between) and its
+ * interface in the key of link-local IPv6 datagrams.  Fragments of
+ * whatever protocol are put together (the caller looks at the datagram
+ * they make); an IPv6 atomic fragment (offset 0, M 0) is no fragment.
+ * Fragments the capture cut short are dropped alone (bad).
  *
  * Memory is fixed at defrag_new(): a number of slots (datagrams being put
- * together) and a byte budget, kept in pages of DEFRAG_PAGE octets that a
- * datagram takes as its fragments fill them.  When either runs out, the
- * oldest datagram in progress is dropped to make room (one whose
- * fragments were lost is the likeliest to stay incomplete); the kernel
- * instead refuses new fragments once its memory is full, but it drops
- * nothing a real sender would want kept either way.  Nothing is allocated
- * after defrag_new().  Time is a parameter.
+ * together), each with room for DEFRAG_RUNS runs and a first header of
+ * DEFRAG_HDR_MAX octets, and a byte budget, kept in pages of DEFRAG_PAGE
+ * octets that a datagram takes as its fragments fill them.  When slots or
+ * pages run out, the oldest datagram in progress is dropped to make room
+ * (no-room; one whose fragments were lost is the likeliest to stay
+ * incomplete).  The kernel instead refuses every fragment while its
+ * memory is over ipfrag_high_thresh, which keeps a flood of incomplete
+ * datagrams from being pushed out by new ones; the replay wants the
+ * answers it can still make whole.  Nothing is allocated after
+ * defrag_new().  Time is a parameter.
  */
 #ifndef DNSRL_DEFRAG_H
 #define DNSRL_DEFRAG_H
@@ -53,9 +65,9 @@
 #define DEFRAG_TIMEOUT_NS (30 * CLOCK_NS_PER_S) /* its ipfrag_time */
 #define DEFRAG_PAGE 1024			/* octets of a page */
 #define DEFRAG_HDR_MAX \
-	256		 /* of a first fragment's header (IPv6 with the \
+	256	       /* of a first fragment's header (IPv6 with the \
 			      extension headers before the fragment one) */
-#define DEFRAG_RANGES 16 /* runs of data a datagram holds apart */
+#define DEFRAG_RUNS 64 /* runs of data a datagram holds apart */
 /* the longest datagram: an IPv6 header and a payload of 65535 octets */
 #define DEFRAG_DATAGRAM_MAX (40 + 65535)
 
@@ -68,11 +80,11 @@ enum defrag_result {
 
 /* Why fragments were dropped. */
 enum defrag_drop {
-	DEFRAG_OVERLAP, /* overlapping what was held: a repeat (alone) or a
-			   partial overlap (with its datagram) */
-	DEFRAG_BAD,	/* unusable alone, or contradicting its datagram */
-	DEFRAG_TIMEOUT, /* its datagram was not whole in time */
-	DEFRAG_NO_ROOM, /* its datagram was dropped to make room, or could
+	DEFRAG_DUPLICATE, /* inside a run of data held: dropped alone */
+	DEFRAG_OVERLAP,	  /* overlapping held data: with its datagram */
+	DEFRAG_BAD,	  /* unusable alone, or contradicting its datagram */
+	DEFRAG_TIMEOUT,	  /* its datagram was not whole in time */
+	DEFRAG_NO_ROOM,	  /* its datagram was dropped to make room, or could
 			   not be held in the whole budget */
 	DEFRAG_NDROPS
 };

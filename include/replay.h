@@ -93,7 +93,8 @@
  *
  *	packets: read=63 decided=20 skipped=63 (not-ip=0 outgoing=0 \
  *	  not-udp53=0 fragments=63 answers-in=0) reassembled=60 \
- *	  datagrams=20 dropped=0 (overlap=0 bad=0 timeout=0 no-room=0) \
+ *	  datagrams=20 dropped=0 (duplicate=0 overlap=0 bad=0 timeout=0 \
+ *	  no-room=0) \
  *	  incomplete=1 held=3
  *	...
  *	rule big: matched=20 accepted=6 dropped=0 would-drop=0 \

@@ -2,15 +2,15 @@
 /*
  * IP fragment reassembly (see defrag.h for the rules).
  *
- * A slot is one datagram being put together: its key, the runs of data
- * it holds (sorted, adjacent runs merged, so a datagram is whole when it
- * holds one run from 0 to the end the last fragment gave), the first
- * fragment's header, and a page table: the data lives at its own offset
- * in pages of DEFRAG_PAGE octets taken from one pool, so a fragment is
- * copied once on arrival and once more when its datagram is made whole,
- * and a datagram that lost fragments pins only the pages it filled.
- * Slots in use are chained by age (timeouts and room are taken from the
- * oldest) and hashed by key.
+ * A slot is one datagram being put together: its key, the kernel's
+ * state for it (the end so far, the data held, whether the first and the
+ * last fragment came), its runs of data as the kernel chains them (which
+ * tell a duplicate from an overlap), the first fragment's header, and a
+ * page table: the data lives at its own offset in pages of DEFRAG_PAGE
+ * octets taken from one pool, so a fragment is copied once on arrival and
+ * once more when its datagram is made whole, and a datagram that lost
+ * fragments pins only the pages it filled.  Slots in use are chained by
+ * age (timeouts and room are taken from the oldest) and hashed by key.
  */
 #include "defrag.h"
 
@@ -39,6 +39,7 @@ struct fkey {
 	uint8_t pad[2];
 };
 
+/* A run of data: fragments the kernel would chain together. */
 struct run {
 	uint32_t lo, hi; /* data [lo, hi) of the fragmentable part */
 };
@@ -50,16 +51,18 @@ struct slot {
 	int32_t chain;	      /* the hash bucket's next, or the free list's */
 	uint32_t bucket;      /* its hash bucket */
 	uint32_t held;	      /* fragments held */
-	uint32_t end;	      /* the highest end of data held */
-	uint32_t total;	      /* the last fragment's end (last_in) */
+	uint32_t len;	      /* the kernel's q.len: the end so far, or the
+				 last fragment's */
+	uint32_t meat;	      /* octets of data held */
+	bool first_in;	      /* the fragment at offset 0 came */
 	bool last_in;	      /* the last fragment (MF/M 0) came */
 	uint8_t next;	      /* IPv6: the fragment header's next header */
 	uint16_t next_at;     /* IPv6: where the header before it names it */
 	uint16_t hlen;	      /* header held; 0 until the first fragment */
 	uint16_t nruns;
 	unsigned tag;
-	struct run run[DEFRAG_RANGES];
-	uint16_t page[PAGES]; /* pool page + 1; 0: none */
+	struct run run[DEFRAG_RUNS]; /* by offset; the last is the tail */
+	uint16_t page[PAGES];	     /* pool page + 1; 0: none */
 	uint8_t hdr[DEFRAG_HDR_MAX];
 };
 
@@ -189,6 +192,21 @@ static enum parsed parse6(const uint8_t *p, size_t len, struct frag *f)
 	return P_FRAG;
 }
 
+/* The upper-layer header a first IPv6 fragment must hold whole
+ * (ipv6frag_thdr_truncated: TCP, UDP, ICMPv6; one octet of the rest). */
+static uint32_t upper_min(uint8_t next)
+{
+	switch (next) {
+	case IPPROTO_TCP:
+		return 20;
+	case IPPROTO_UDP:
+	case IPPROTO_ICMPV6:
+		return 8;
+	default:
+		return 1;
+	}
+}
+
 static enum parsed parse(const uint8_t *p, size_t len, struct frag *f)
 {
 	enum parsed r;
@@ -209,10 +227,20 @@ static enum parsed parse(const uint8_t *p, size_t len, struct frag *f)
 	}
 	if (r != P_FRAG)
 		return r;
-	/* unusable alone: no data, a piece not in units of 8, past 64 KB */
-	if (f->end == f->off || (f->more && (f->end - f->off) % 8 != 0) ||
-	    f->end > 65535)
-		return P_BAD;
+	if (f->key.family == 6) {
+		/* ip6_frag_queue: past the longest payload, or not the last
+		 * and not in units of 8, the fragment alone is dropped (with
+		 * an ICMP parameter problem) */
+		if (f->end > 65535 || (f->more && f->end % 8 != 0))
+			return P_BAD;
+		/* ipv6_frag_rcv (RFC 8200 4.5): a first fragment without its
+		 * whole upper-layer header is dropped alone */
+		if (f->off == 0 && f->end < upper_min(f->next))
+			return P_BAD;
+	} else if (f->more) {
+		/* ip_frag_queue: a piece not in units of 8 is cut to them */
+		f->end &= ~(uint32_t)7;
+	}
 	return P_FRAG;
 }
 
@@ -357,52 +385,63 @@ static int32_t slot_new(struct defrag *d, const struct fkey *k, uint32_t b,
 	return i;
 }
 
-enum cover { COVER_NONE, COVER_ALL, COVER_PART };
+enum insert { INSERT_OK, INSERT_DUP, INSERT_OVERLAP, INSERT_FULL };
 
-/* How much of [lo, hi) the datagram holds already. */
-static enum cover covered(const struct slot *s, uint32_t lo, uint32_t hi)
+/*
+ * Files [lo, hi) among the datagram's runs as inet_frag_queue_insert()
+ * does: past the tail, it overlaps the tail fragment or it is appended to
+ * the tail run (adjacent) or begins a run of its own; elsewhere, wholly
+ * inside one run it is a duplicate, touching any run in part an overlap,
+ * and else a run of its own (runs are never merged there).  INSERT_FULL:
+ * it needs a run and there is no room for one.
+ */
+static enum insert run_insert(struct slot *s, uint32_t lo, uint32_t hi)
 {
-	for (size_t r = 0; r < s->nruns; r++) {
-		if (s->run[r].hi <= lo || s->run[r].lo >= hi)
-			continue;
-		/* adjacent runs are merged: wholly inside one, or not */
-		if (s->run[r].lo <= lo && hi <= s->run[r].hi)
-			return COVER_ALL;
-		return COVER_PART;
+	struct run *tail = s->nruns > 0 ? &s->run[s->nruns - 1] : NULL;
+	size_t r;
+
+	if (tail != NULL && tail->hi < hi) {
+		if (lo < tail->hi)
+			return INSERT_OVERLAP;
+		if (lo == tail->hi) {
+			tail->hi = hi;
+			return INSERT_OK;
+		}
+		r = s->nruns;
+	} else {
+		for (r = 0; r < s->nruns; r++) {
+			if (hi <= s->run[r].lo)
+				break;
+			if (lo >= s->run[r].hi)
+				continue;
+			if (lo >= s->run[r].lo && hi <= s->run[r].hi)
+				return INSERT_DUP;
+			return INSERT_OVERLAP;
+		}
 	}
-	return COVER_NONE;
+	if (s->nruns == DEFRAG_RUNS)
+		return INSERT_FULL;
+	memmove(&s->run[r + 1], &s->run[r], (s->nruns - r) * sizeof(s->run[0]));
+	s->run[r] = (struct run){lo, hi};
+	s->nruns++;
+	return INSERT_OK;
 }
 
-/* Adds [lo, hi), which overlaps no run.  -ENOSPC: too many runs. */
-static int run_add(struct slot *s, uint32_t lo, uint32_t hi)
+/* Takes [lo, hi) back out of the runs (its data could not be stored). */
+static void run_remove(struct slot *s, uint32_t lo, uint32_t hi)
 {
-	size_t r = 0;
-	bool left, right;
-
-	while (r < s->nruns && s->run[r].hi <= lo)
-		r++;
-	/* runs before r end at or before lo; run r (if any) starts at or
-	 * after hi */
-	left = r > 0 && s->run[r - 1].hi == lo;
-	right = r < s->nruns && s->run[r].lo == hi;
-	if (left && right) {
-		s->run[r - 1].hi = s->run[r].hi;
+	for (size_t r = 0; r < s->nruns; r++) {
+		if (s->run[r].hi != hi || s->run[r].lo > lo)
+			continue;
+		if (s->run[r].lo < lo) {
+			s->run[r].hi = lo; /* it was appended to the tail */
+			return;
+		}
 		memmove(&s->run[r], &s->run[r + 1],
 			(s->nruns - r - 1) * sizeof(s->run[0]));
 		s->nruns--;
-	} else if (left) {
-		s->run[r - 1].hi = hi;
-	} else if (right) {
-		s->run[r].lo = lo;
-	} else {
-		if (s->nruns == DEFRAG_RANGES)
-			return -ENOSPC;
-		memmove(&s->run[r + 1], &s->run[r],
-			(s->nruns - r) * sizeof(s->run[0]));
-		s->run[r] = (struct run){lo, hi};
-		s->nruns++;
+		return;
 	}
-	return 0;
 }
 
 /*
@@ -443,15 +482,16 @@ static int store(struct defrag *d, int32_t i, const struct frag *f)
  * 0 when it would be longer than IP allows. */
 static size_t assemble(struct defrag *d, const struct slot *s)
 {
-	size_t len = (size_t)s->hlen + s->total;
+	size_t len = (size_t)s->hlen + s->len;
 	uint8_t *o = d->out;
 
+	/* ip_frag_reasm, ip6_frag_reasm: longer than IP allows */
 	if (s->key.family == 4 ? len > 65535 : len - WIRE_IPV6_HDR > 65535)
 		return 0;
 	memcpy(o, s->hdr, s->hlen);
-	for (size_t at = 0; at < s->total; at += DEFRAG_PAGE) {
-		size_t n = s->total - at < DEFRAG_PAGE ? s->total - at
-						       : DEFRAG_PAGE;
+	for (size_t at = 0; at < s->len; at += DEFRAG_PAGE) {
+		size_t n = s->len - at < DEFRAG_PAGE ? s->len - at
+						     : DEFRAG_PAGE;
 
 		memcpy(o + s->hlen + at,
 		       d->pool + (size_t)(s->page[at / DEFRAG_PAGE] - 1) *
@@ -487,7 +527,15 @@ void defrag_expire(struct defrag *d, uint64_t now)
 		drop(d, d->oldest, DEFRAG_TIMEOUT, 0);
 }
 
-/* Takes a parsed fragment into its slot i. */
+/*
+ * Takes a parsed fragment into its slot i, with the checks of
+ * ip_frag_queue() and ip6_frag_queue() in their order: a last fragment
+ * whose end is short of data held or differs from the last one's, data
+ * past a last fragment's end and a fragment left empty drop the datagram
+ * (bad); then the insertion (a duplicate dropped alone, an overlap with
+ * the datagram); whole when the first and the last fragment came and the
+ * data held adds up to the end.
+ */
 static enum defrag_result take(struct defrag *d, int32_t i,
 			       const struct frag *f,
 			       struct defrag_datagram *out)
@@ -495,42 +543,52 @@ static enum defrag_result take(struct defrag *d, int32_t i,
 	struct slot *s = &d->slot[i];
 	size_t len;
 
-	switch (covered(s, f->off, f->end)) {
-	case COVER_ALL:
-		d->c.dropped[DEFRAG_OVERLAP]++;
+	if (!f->more) {
+		if (f->end < s->len || (s->last_in && f->end != s->len))
+			goto bad;
+		s->last_in = true;
+		s->len = f->end;
+	} else if (f->end > s->len) {
+		if (s->last_in)
+			goto bad;
+		s->len = f->end;
+	}
+	/* ip_frag_reasm would find it longer than IP allows: it never
+	 * makes a datagram, and its data has no place here */
+	if (f->end == f->off || f->end > 65535)
+		goto bad;
+	if (f->off == 0 && f->hlen > DEFRAG_HDR_MAX) {
+		drop(d, i, DEFRAG_NO_ROOM, 1);
 		return DEFRAG_DROPPED;
-	case COVER_PART:
+	}
+	switch (run_insert(s, f->off, f->end)) {
+	case INSERT_DUP:
+		d->c.dropped[DEFRAG_DUPLICATE]++;
+		return DEFRAG_DROPPED;
+	case INSERT_OVERLAP:
 		drop(d, i, DEFRAG_OVERLAP, 1);
+		return DEFRAG_DROPPED;
+	case INSERT_FULL:
+		drop(d, i, DEFRAG_NO_ROOM, 1);
 		return DEFRAG_DROPPED;
 	default:
 		break;
 	}
-	/* what contradicts the datagram so far */
-	if ((!f->more && (s->last_in ? f->end != s->total : f->end < s->end)) ||
-	    (f->more && s->last_in && f->end > s->total) ||
-	    (f->off == 0 && f->hlen > DEFRAG_HDR_MAX)) {
-		drop(d, i, DEFRAG_BAD, 1);
-		return DEFRAG_DROPPED;
-	}
-	if (run_add(s, f->off, f->end) < 0 || store(d, i, f) < 0) {
+	if (store(d, i, f) < 0) {
+		run_remove(s, f->off, f->end);
 		drop(d, i, DEFRAG_NO_ROOM, 1);
 		return DEFRAG_DROPPED;
 	}
 	s->held++;
-	if (f->end > s->end)
-		s->end = f->end;
-	if (!f->more) {
-		s->last_in = true;
-		s->total = f->end;
-	}
+	s->meat += f->end - f->off;
 	if (f->off == 0) {
+		s->first_in = true;
 		memcpy(s->hdr, f->pkt, f->hlen);
 		s->hlen = (uint16_t)f->hlen;
 		s->next = f->next;
 		s->next_at = (uint16_t)f->next_at;
 	}
-	if (!s->last_in || s->nruns != 1 || s->run[0].lo != 0 ||
-	    s->run[0].hi != s->total)
+	if (!s->first_in || !s->last_in || s->meat != s->len)
 		return DEFRAG_HELD;
 	len = assemble(d, s);
 	if (len == 0) {
@@ -543,6 +601,10 @@ static enum defrag_result take(struct defrag *d, int32_t i,
 		.pkt = d->out, .len = len, .tag = s->tag};
 	release(d, i);
 	return DEFRAG_DONE;
+
+bad:
+	drop(d, i, DEFRAG_BAD, 1);
+	return DEFRAG_DROPPED;
 }
 
 enum defrag_result defrag_add(struct defrag *d, const uint8_t *pkt, size_t len,
@@ -565,8 +627,14 @@ enum defrag_result defrag_add(struct defrag *d, const uint8_t *pkt, size_t len,
 	}
 	b = bucket_of(d, &f.key);
 	i = find(d, &f.key, b);
-	if (i == NONE)
+	if (i == NONE) {
+		/* the queue the kernel makes for it dies with it */
+		if (f.end == f.off) {
+			d->c.dropped[DEFRAG_BAD]++;
+			return DEFRAG_DROPPED;
+		}
 		i = slot_new(d, &f.key, b, now, tag);
+	}
 	return take(d, i, &f, out);
 }
 

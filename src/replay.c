@@ -683,14 +683,14 @@ static void report_fragments(const struct replay *r, FILE *out)
 	defrag_pending(r->defrag, &datagrams, &held);
 	fprintf(out,
 		" reassembled=%" PRIu64 " datagrams=%" PRIu64
-		" dropped=%" PRIu64 " (overlap=%" PRIu64 " bad=%" PRIu64
-		" timeout=%" PRIu64 " no-room=%" PRIu64 ") incomplete=%" PRIu64
-		" held=%" PRIu64,
+		" dropped=%" PRIu64 " (duplicate=%" PRIu64 " overlap=%" PRIu64
+		" bad=%" PRIu64 " timeout=%" PRIu64 " no-room=%" PRIu64
+		") incomplete=%" PRIu64 " held=%" PRIu64,
 		c->reassembled, c->datagrams,
-		d[DEFRAG_OVERLAP] + d[DEFRAG_BAD] + d[DEFRAG_TIMEOUT] +
-			d[DEFRAG_NO_ROOM],
-		d[DEFRAG_OVERLAP], d[DEFRAG_BAD], d[DEFRAG_TIMEOUT],
-		d[DEFRAG_NO_ROOM], datagrams, held);
+		d[DEFRAG_DUPLICATE] + d[DEFRAG_OVERLAP] + d[DEFRAG_BAD] +
+			d[DEFRAG_TIMEOUT] + d[DEFRAG_NO_ROOM],
+		d[DEFRAG_DUPLICATE], d[DEFRAG_OVERLAP], d[DEFRAG_BAD],
+		d[DEFRAG_TIMEOUT], d[DEFRAG_NO_ROOM], datagrams, held);
 }
 
 static void report_head(const struct replay *r, FILE *out)

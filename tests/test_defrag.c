@@ -228,7 +228,8 @@ static void test_duplicate(void **state)
 	assert_int_equal(add(d, &x, 0, T0, &out), DEFRAG_HELD);
 	assert_int_equal(add(d, &x, 2, T0, &out), DEFRAG_DONE);
 	assert_whole(&x, &out);
-	assert_int_equal(defrag_counters(d)->dropped[DEFRAG_OVERLAP], 1);
+	assert_int_equal(defrag_counters(d)->dropped[DEFRAG_DUPLICATE], 1);
+	assert_int_equal(defrag_counters(d)->dropped[DEFRAG_OVERLAP], 0);
 	assert_int_equal(defrag_counters(d)->reassembled, 3);
 	assert_pending(d, 0, 0);
 	defrag_free(d);
@@ -358,8 +359,12 @@ static void test_contradictions(void **state)
 	defrag_free(d);
 }
 
-/* Fragments no datagram can use are dropped alone and hold nothing. */
-static void test_unusable_alone(void **state)
+/*
+ * IPv4 fragments no datagram can use: one cut short by the capture is
+ * dropped alone; one without data drops alone when it has no datagram,
+ * and with its datagram when it has one (ip_frag_queue: end == offset).
+ */
+static void test_unusable_ipv4(void **state)
 {
 	static struct frags x;
 	struct defrag *d = new_defrag(16, 65536);
@@ -368,23 +373,156 @@ static void test_unusable_alone(void **state)
 
 	(void)state;
 	big4(&x, 8);
-	/* not the last, and 1479 octets of data */
-	memcpy(f, frag_at(&x, 0), x.flen[0]);
-	pkt_put16(f + 2, (uint16_t)(x.flen[0] - 1));
-	assert_int_equal(defrag_add(d, f, x.flen[0] - 1, T0, 0, &out),
-			 DEFRAG_DROPPED);
 	/* cut by the capture: fewer octets than its total length */
 	assert_int_equal(defrag_add(d, frag_at(&x, 0), x.flen[0] - 100, T0, 0,
 				    &out),
 			 DEFRAG_DROPPED);
-	/* no data at all */
+	/* no data at all, and no datagram */
 	memcpy(f, frag_at(&x, 1), 20);
 	pkt_put16(f + 2, 20);
+	pkt_put16(f + 10, csum_ipv4_header(f, 20));
 	assert_int_equal(defrag_add(d, f, 20, T0, 0, &out), DEFRAG_DROPPED);
-	assert_int_equal(defrag_counters(d)->dropped[DEFRAG_BAD], 3);
+	assert_int_equal(defrag_counters(d)->dropped[DEFRAG_BAD], 2);
 	assert_pending(d, 0, 0);
 	/* the real ones still make the datagram */
 	feed_all(d, &x, (const size_t[]){0, 1, 2}, 3);
+	/* an empty fragment of a datagram held takes it along */
+	assert_int_equal(add(d, &x, 2, T0, &out), DEFRAG_HELD);
+	assert_int_equal(defrag_add(d, f, 20, T0, 0, &out), DEFRAG_DROPPED);
+	assert_int_equal(defrag_counters(d)->dropped[DEFRAG_BAD], 4);
+	assert_pending(d, 0, 0);
+	defrag_free(d);
+}
+
+/*
+ * An IPv4 fragment that is not the last with data not in units of 8 is
+ * cut to them (ip_frag_queue: end &= ~7): three octets of trailing junk
+ * on the first fragment are gone from the datagram.
+ */
+static void test_ipv4_cut_to_eight(void **state)
+{
+	static struct frags x;
+	struct defrag *d = new_defrag(16, 65536);
+	struct defrag_datagram out;
+	static uint8_t f[FRAG_STRIDE];
+
+	(void)state;
+	big4(&x, 9);
+	memcpy(f, frag_at(&x, 0), x.flen[0]);
+	memset(f + x.flen[0], 0xee, 3);
+	pkt_put16(f + 2, (uint16_t)(x.flen[0] + 3));
+	pkt_put16(f + 10, csum_ipv4_header(f, 20));
+	assert_int_equal(add(d, &x, 2, T0, &out), DEFRAG_HELD);
+	assert_int_equal(defrag_add(d, f, x.flen[0] + 3, T0, 7, &out),
+			 DEFRAG_HELD);
+	assert_int_equal(add(d, &x, 1, T0, &out), DEFRAG_DONE);
+	assert_whole(&x, &out);
+	assert_pending(d, 0, 0);
+	defrag_free(d);
+}
+
+/*
+ * IPv6 fragments dropped alone (ip6_frag_queue, ipv6_frag_rcv): not the
+ * last and not in units of 8; ending past 65535; a first fragment
+ * without its whole UDP header.  The datagram they would have joined
+ * still completes.
+ */
+static void test_unusable_ipv6(void **state)
+{
+	static struct frags x;
+	struct defrag *d = new_defrag(16, 65536);
+	struct defrag_datagram out;
+	static uint8_t f[FRAG_STRIDE];
+
+	(void)state;
+	big6(&x, 10);
+	assert_int_equal(add(d, &x, 3, T0, &out), DEFRAG_HELD);
+	/* the second fragment with 4 octets more */
+	memcpy(f, frag_at(&x, 1), x.flen[1]);
+	pkt_put16(f + 4, (uint16_t)(pkt_get16(f + 4) + 4));
+	assert_int_equal(defrag_add(d, f, x.flen[1] + 4, T0, 0, &out),
+			 DEFRAG_DROPPED);
+	/* the same at offset 65528, as a last fragment: past 65535 */
+	memcpy(f, frag_at(&x, 1), x.flen[1]);
+	pkt_put16(f + 42, 65528);
+	assert_int_equal(defrag_add(d, f, x.flen[1], T0, 0, &out),
+			 DEFRAG_DROPPED);
+	/* a first fragment of 8 octets of data (it joins the datagram),
+	 * and one of another datagram with 4 */
+	memcpy(f, frag_at(&x, 0), 48 + 8);
+	pkt_put16(f + 4, 8 + 8);
+	assert_int_equal(defrag_add(d, f, 48 + 8, T0, 0, &out), DEFRAG_HELD);
+	pkt_put16(f + 4, 8 + 4);
+	pkt_put16(f + 46, 0x77);
+	assert_int_equal(defrag_add(d, f, 48 + 4, T0, 0, &out), DEFRAG_DROPPED);
+	assert_int_equal(defrag_counters(d)->dropped[DEFRAG_BAD], 3);
+	assert_pending(d, 1, 2);
+	defrag_free(d);
+
+	d = new_defrag(16, 65536);
+	assert_int_equal(add(d, &x, 3, T0, &out), DEFRAG_HELD);
+	memcpy(f, frag_at(&x, 1), x.flen[1]);
+	pkt_put16(f + 4, (uint16_t)(pkt_get16(f + 4) + 4));
+	assert_int_equal(defrag_add(d, f, x.flen[1] + 4, T0, 0, &out),
+			 DEFRAG_DROPPED);
+	feed_all(d, &x, (const size_t[]){2, 1, 0}, 3);
+	assert_pending(d, 0, 0);
+	defrag_free(d);
+}
+
+/*
+ * Duplicate or overlap, as inet_frag_queue_insert() tells them: runs
+ * are fragments that came in order, one after the other; data wholly
+ * inside one run is a duplicate (dropped alone), data across two runs an
+ * overlap (the datagram dropped), even when the runs touch.  Five
+ * fragments of 800 octets; the extra one repeats [400, 1200).
+ */
+static void test_runs(void **state)
+{
+	static struct frags x;
+	static uint8_t f[FRAG_STRIDE];
+	struct defrag_datagram out;
+	struct defrag *d;
+	size_t flen;
+
+	(void)state;
+	x.len = pkt_answer_to(x.whole, "198.51.100.66", "big.example", 16, BIG);
+	x.n = frag_ipv4(x.whole, x.len, 20 + 800, x.f, x.flen, NFRAGS_MAX);
+	assert_int_equal(x.n, 5);
+	memcpy(f, x.whole, 20);
+	memcpy(f + 20, x.whole + 20 + 400, 800);
+	flen = 20 + 800;
+	pkt_put16(f + 2, (uint16_t)flen);
+	pkt_put16(f + 6, 0x2000 | 400 / 8);
+	pkt_put16(f + 10, csum_ipv4_header(f, 20));
+
+	/* in order: [0, 1600) is one run */
+	d = new_defrag(16, 65536);
+	assert_int_equal(add(d, &x, 0, T0, &out), DEFRAG_HELD);
+	assert_int_equal(add(d, &x, 1, T0, &out), DEFRAG_HELD);
+	assert_int_equal(defrag_add(d, f, flen, T0, 0, &out), DEFRAG_DROPPED);
+	assert_int_equal(defrag_counters(d)->dropped[DEFRAG_DUPLICATE], 1);
+	feed_all(d, &x, (const size_t[]){4, 3, 2}, 3);
+	assert_pending(d, 0, 0);
+	defrag_free(d);
+
+	/* the second first: two runs, [0, 800) and [800, 1600) */
+	d = new_defrag(16, 65536);
+	assert_int_equal(add(d, &x, 1, T0, &out), DEFRAG_HELD);
+	assert_int_equal(add(d, &x, 0, T0, &out), DEFRAG_HELD);
+	assert_int_equal(defrag_add(d, f, flen, T0, 0, &out), DEFRAG_DROPPED);
+	assert_int_equal(defrag_counters(d)->dropped[DEFRAG_OVERLAP], 3);
+	assert_pending(d, 0, 0);
+	defrag_free(d);
+
+	/* past the tail fragment and into it: an overlap */
+	d = new_defrag(16, 65536);
+	assert_int_equal(add(d, &x, 0, T0, &out), DEFRAG_HELD);
+	pkt_put16(f + 6, 0x2000 | 792 / 8);
+	pkt_put16(f + 10, csum_ipv4_header(f, 20));
+	assert_int_equal(defrag_add(d, f, flen, T0, 0, &out), DEFRAG_DROPPED);
+	assert_int_equal(defrag_counters(d)->dropped[DEFRAG_OVERLAP], 2);
+	assert_pending(d, 0, 0);
 	defrag_free(d);
 }
 
@@ -554,7 +692,10 @@ int main(void)
 		cmocka_unit_test(test_missing_last),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_contradictions),
-		cmocka_unit_test(test_unusable_alone),
+		cmocka_unit_test(test_unusable_ipv4),
+		cmocka_unit_test(test_ipv4_cut_to_eight),
+		cmocka_unit_test(test_unusable_ipv6),
+		cmocka_unit_test(test_runs),
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_no_room_slots),
 		cmocka_unit_test(test_no_room_bytes),

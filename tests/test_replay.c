@@ -688,15 +688,17 @@ static void test_skipped(void **state)
 		 * not parse and the UDP length past the end (both by the
 		 * malformed setting), and on the answer path the reply from
 		 * port 53 that is no answer; both fragments go to the
-		 * reassembly, one dropped, one never completed.  (Before the
+		 * reassembly and never complete (the IPv4 one cut to 32
+		 * octets of data, as the kernel cuts it).  (Before the
 		 * replay read answers and reassembled, the reply was
 		 * not-udp53, and so was the IPv6 first fragment, by its
 		 * port 0.) */
 		assert_line(text, "packets: read=14 decided=7 skipped=7 "
 				  "(not-ip=3 outgoing=0 not-udp53=2 "
 				  "fragments=2 answers-in=0) reassembled=0 "
-				  "datagrams=0 dropped=1 (overlap=0 bad=1 "
-				  "timeout=0 no-room=0) incomplete=1 held=1");
+				  "datagrams=0 dropped=0 (duplicate=0 "
+				  "overlap=0 bad=0 timeout=0 no-room=0) "
+				  "incomplete=2 held=2");
 		assert_line(text, "answers: decided=1 judged=0 bytes=0 "
 				  "not-answers=1 accepted=1 dropped=0 "
 				  "replaced=0 bytes-refused=0 allowed=0 "
@@ -1467,7 +1469,8 @@ static void fragmented_like_whole(int family)
 	snprintf(line, sizeof(line),
 		 "packets: read=%zu decided=22 skipped=%zu (not-ip=0 "
 		 "outgoing=0 not-udp53=0 fragments=%zu answers-in=0) "
-		 "reassembled=%zu datagrams=22 dropped=0 (overlap=0 bad=0 "
+		 "reassembled=%zu datagrams=22 dropped=0 (duplicate=0 "
+		 "overlap=0 bad=0 "
 		 "timeout=0 no-room=0) incomplete=0 held=0",
 		 22 * per, 22 * per, 22 * per, 22 * per);
 	assert_line(frag, line);
@@ -1546,13 +1549,15 @@ static void test_fragment_losses(void **state)
 	cap_close(&c);
 	frag = replay_text(trunc_conf, c.path);
 
-	/* 16 fragments: 6 reassembled, 3 overlapping, 1 cut, 3 timed out
+	/* 16 fragments: 6 reassembled, 1 repeated, 2 dropped with the
+	 * overlap, 1 cut, 3 timed out
 	 * (at 45 s: answer 3's third and answer 5's first two), 3 held at
 	 * the end (answer 4's two, answer 5's last) */
 	assert_line(frag, "packets: read=16 decided=2 skipped=16 (not-ip=0 "
 			  "outgoing=0 not-udp53=0 fragments=16 answers-in=0) "
-			  "reassembled=6 datagrams=2 dropped=7 (overlap=3 "
-			  "bad=1 timeout=3 no-room=0) incomplete=2 held=3");
+			  "reassembled=6 datagrams=2 dropped=7 (duplicate=1 "
+			  "overlap=2 bad=1 timeout=3 no-room=0) incomplete=2 "
+			  "held=3");
 	assert_string_equal(strstr(frag, "\nrule big: "),
 			    strstr(whole, "\nrule big: "));
 	assert_int_equal(report_field(frag, "rule big:", "bytes"), 8000);
@@ -1606,7 +1611,8 @@ static void fragmented_queries(int family)
 	assert_line(text, "packets: read=1020 decided=510 skipped=1020 "
 			  "(not-ip=0 outgoing=0 not-udp53=0 fragments=1020) "
 			  "reassembled=1020 datagrams=510 dropped=0 "
-			  "(overlap=0 bad=0 timeout=0 no-room=0) "
+			  "(duplicate=0 overlap=0 bad=0 timeout=0 "
+			  "no-room=0) "
 			  "incomplete=0 held=0");
 	/* the mission's lines past the packets line */
 	assert_line(text, "rule any-abuse: matched=500 accepted=5 dropped=495 "
@@ -1680,7 +1686,8 @@ static void test_cooked_answers(void **state)
 		assert_line(text, "packets: read=21 decided=12 skipped=11 "
 				  "(not-ip=0 outgoing=2 not-udp53=0 "
 				  "fragments=6 answers-in=3) reassembled=6 "
-				  "datagrams=2 dropped=0 (overlap=0 bad=0 "
+				  "datagrams=2 dropped=0 (duplicate=0 "
+				  "overlap=0 bad=0 "
 				  "timeout=0 no-room=0) incomplete=0 held=0");
 		/* 4 of the 1000-octet answers fill the burst: the rest and
 		 * the 4000-octet one are refused */

@@ -145,8 +145,9 @@ static void check_report(const char *text)
 					     field(pk, "dropped") +
 					     field(pk, "held"));
 		require(field(pk, "dropped") ==
-			field(pk, "overlap") + field(pk, "bad") +
-				field(pk, "timeout") + field(pk, "no-room"));
+			field(pk, "duplicate") + field(pk, "overlap") +
+				field(pk, "bad") + field(pk, "timeout") +
+				field(pk, "no-room"));
 		require(datagrams <= field(pk, "reassembled"));
 		require(field(pk, "incomplete") <= field(pk, "held"));
 	} else {

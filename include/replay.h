@@ -27,14 +27,24 @@
  * capture must not hold the resolver's own traffic with upstream servers,
  * or its queries are judged by their source (the resolver) and their
  * answers by their destination (the resolver): filter it out when
- * capturing, or capture on `any`.  A capture for the answer path must hold
- * the answers whole: every fragment (a non-first fragment has no UDP
- * header, so `udp port 53` alone misses it) and a snap length that cuts
- * nothing (tcpdump's default); an answer cut short is judged by the
- * octets captured and counted as `cut`.  Answers below the smallest
- * `size`, which the daemon's rule never queues, are judged too (no rule
- * matches them: the verdict is the same) and counted.  The `serve`
- * setting is not applied: every source and destination is judged.
+ * capturing, or capture on `any`.
+ *
+ * Of those, what the daemon's kernel rules (rules.c) would not queue is
+ * skipped as `unqueued`: a query from a source outside `serve` (when it
+ * lists prefixes of the family), an answer to a destination outside it,
+ * an answer shorter than the smallest answer rule's `size` (xt_length,
+ * the IP length), and every answer when the policy has no answer rule.
+ * The daemon accepts them without a look; the counters of each path are
+ * then the daemon's own.  The prefilter and the kernel holds of query
+ * rules are not modelled: queries they keep from the queue are decided
+ * here (accepted, or refused in the hold-down).
+ *
+ * A capture for the answer path must hold every fragment of an answer
+ * (a non-first fragment has no UDP header, so `udp port 53` alone misses
+ * it); a fragment the capture cut short is dropped (bad), and with it its
+ * answer.  A whole answer cut short (a small snap length) is judged at
+ * the length its IP header gives, the octets not captured as zeros (the
+ * question comes first): counted as `cut=` on the answers line.
  *
  * Fragments are put back together first (defrag.h: by IPv4 source,
  * destination, protocol and ID, or IPv6 source, destination and

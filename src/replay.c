@@ -72,6 +72,7 @@ enum frame {
 	FRAME_NOT_DNS,	 /* IP, but neither UDP to port 53 nor from it */
 	FRAME_FRAGMENT,	 /* an IP fragment: to the reassembly */
 	FRAME_ANSWER_IN, /* an answer the capturing host received */
+	FRAME_UNQUEUED,	 /* a query or answer no NFQUEUE rule would take */
 	FRAME_NKINDS
 };
 
@@ -105,10 +106,11 @@ struct replay {
 	struct policy_ctx actx; /* ... and the answer path's, on one table */
 	struct stats astats;
 	bool answer_rule[LIMITER_RULE_IDS];  /* by rule id */
-	uint8_t answer_id[CONFIG_RULES_MAX]; /* the answer rules' ids */
-	size_t nanswer;
+	size_t nanswer;			     /* answer rules */
+	uint32_t answer_min;		     /* the smallest answer rule size */
 	uint8_t replacement[POLICY_OUT_MAX]; /* a truncated answer's */
 	struct defrag *defrag;
+	uint8_t *whole; /* a cut answer made whole again: 65535 octets */
 
 	struct periodic_ops pops;
 	struct periodic periodic; /* in capture time, from the first packet */
@@ -286,6 +288,81 @@ static enum frame frame_path(const uint8_t *ip, size_t len, enum dir dir)
 	return to53 ? FRAME_QUERY : from53 ? FRAME_ANSWER : FRAME_NOT_DNS;
 }
 
+/* Whether addr (of family AF_INET or AF_INET6) is in one of p[0..n). */
+static bool prefix_has(const struct config_prefix *p, size_t n, int family,
+		       const uint8_t *addr)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned bits = p[i].len, whole = bits / 8, rest = bits % 8;
+
+		if (p[i].family != family ||
+		    memcmp(p[i].addr, addr, whole) != 0)
+			continue;
+		if (rest == 0 ||
+		    ((p[i].addr[whole] ^ addr[whole]) & (0xff00 >> rest)) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether `serve` lists prefixes of the family, and addr is in none. */
+static bool not_served(const struct config *cfg, int family,
+		       const uint8_t *addr)
+{
+	bool listed = false;
+
+	for (size_t i = 0; i < cfg->nserve && !listed; i++)
+		listed = cfg->serve[i].family == family;
+	return listed && !prefix_has(cfg->serve, cfg->nserve, family, addr);
+}
+
+/*
+ * What the daemon's kernel rules (rules.c) would send to a queue: of the
+ * queries, those from a served source (`serve`); of the answers, those of
+ * at least the smallest answer rule's `size` (xt_length: the IP length)
+ * to a served destination, and none when there is no answer rule (full:
+ * the IP length, len: the octets captured).  A
+ * packet that cannot be walked to its UDP header goes to its path, as the
+ * port match would have sent it.
+ */
+static enum frame frame_queued(const struct replay *r, enum frame fr,
+			       const uint8_t *ip, size_t len, size_t full)
+{
+	struct packet pk;
+
+	if (fr == FRAME_ANSWER && (r->nanswer == 0 || full < r->answer_min))
+		return FRAME_UNQUEUED;
+	if (r->cfg->nserve == 0 || packet_parse(ip, len, &pk) != PACKET_UDP)
+		return fr;
+	if (fr == FRAME_QUERY)
+		return not_served(r->cfg, pk.family, pk.src) ? FRAME_UNQUEUED
+							     : fr;
+	return not_served(r->cfg, pk.family, pk.dst) ? FRAME_UNQUEUED : fr;
+}
+
+/*
+ * The length the IP header gives the packet at ip[0..len): the IPv4
+ * total length, the IPv6 payload length and its header; len when the
+ * header cannot say (too short, an IPv6 jumbogram).  A frame holds more
+ * when the link padded it, less when the capture cut it.
+ */
+static size_t ip_length(const uint8_t *ip, size_t len)
+{
+	size_t n;
+
+	if (len >= WIRE_IPV4_HDR_MIN && ip[0] >> 4 == 4) {
+		n = wire_read16(ip + WIRE_IPV4_TOTAL_LEN);
+		return n >= (size_t)(ip[0] & 0x0f) * 4 && n >= WIRE_IPV4_HDR_MIN
+			       ? n
+			       : len;
+	}
+	if (len >= WIRE_IPV6_HDR && ip[0] >> 4 == 6) {
+		n = wire_read16(ip + WIRE_IPV6_PAYLOAD_LEN);
+		return n > 0 ? WIRE_IPV6_HDR + n : len;
+	}
+	return len;
+}
+
 static size_t tally_slot(const struct replay *r, uint8_t rule, uint8_t family,
 			 uint64_t key)
 {
@@ -365,9 +442,7 @@ static void on_event(void *arg, const struct limiter_event *ev)
 		r->held++;
 	} else if (ev->kind == LIMITER_EV_RELEASED) {
 		r->released++;
-		/* a destination's octets are counted as they are refused */
-		if (!r->answer_rule[ev->rule])
-			tally_add(r, ev->rule, ev->family, ev->key, ev->drops);
+		tally_add(r, ev->rule, ev->family, ev->key, ev->drops);
 	}
 }
 
@@ -385,8 +460,7 @@ static void on_entry(void *arg, const struct limiter_entry *e)
 	struct replay *r = arg;
 
 	r->running++;
-	if (!r->answer_rule[e->rule])
-		tally_add(r, e->rule, e->family, e->key, e->drops);
+	tally_add(r, e->rule, e->family, e->key, e->drops);
 }
 
 /* Episodes that a sweep may end; an evicted one ended unannounced. */
@@ -441,71 +515,52 @@ static void decide_query(struct replay *r, const uint8_t *ip, size_t len,
 }
 
 /*
- * The answer path.  The octets each answer rule refused (or a log rule
- * would have) are read off its counters around the decision and go to
- * the destination's prefix, unless the rule's total cap refused them:
- * those belong to no destination, as a query refused by a total belongs
- * to no source.
+ * The answer path: what queue_process counts for each packet it answers.
+ * An answer the capture cut short (cut) was made whole again with zeros:
+ * it is judged at the length it had, and counted as the daemon counts a
+ * packet the kernel copied in part.
  */
 static void decide_answer(struct replay *r, const uint8_t *ip, size_t len,
 			  bool cut, uint64_t now)
 {
 	struct policy_out out = {.buf = r->replacement,
 				 .room = sizeof(r->replacement)};
-	uint64_t before[CONFIG_RULES_MAX][2];
 	struct stats *s = &r->astats;
 	enum policy_verdict v;
-	struct packet pk;
 
-	for (size_t i = 0; i < r->nanswer; i++) {
-		const uint64_t *n = s->rule[r->answer_id[i]];
-
-		before[i][0] =
-			n[STATS_R_BYTES_REFUSED] + n[STATS_R_BYTES_WOULD];
-		before[i][1] = n[STATS_R_TOTAL];
-	}
 	v = policy_decide_answer(r->policy, &r->actx, ip, len, now, &out);
 	s->c[STATS_PACKETS]++;
+	if (cut)
+		s->c[STATS_CUT]++;
 	s->c[STATS_VERDICTS]++;
 	s->c[v == POLICY_DROP	   ? STATS_DROPPED
 	     : v == POLICY_REPLACE ? STATS_REPLACED
 				   : STATS_ACCEPTED]++;
-	/* the octets judged are fewer than the answer's: a short snap length */
-	if (cut)
-		s->c[STATS_CUT]++;
-	for (size_t i = 0; i < r->nanswer; i++) {
-		unsigned id = r->answer_id[i];
-		const uint64_t *n = s->rule[id];
-		const struct config_rule *c = policy_rule_by_id(r->policy, id);
-		uint64_t refused = n[STATS_R_BYTES_REFUSED] +
-				   n[STATS_R_BYTES_WOULD] - before[i][0];
-		int family;
-
-		if (refused == 0 || n[STATS_R_TOTAL] != before[i][1])
-			continue;
-		/* it was judged, so it walks to its UDP header */
-		if (packet_parse(ip, len, &pk) != PACKET_UDP)
-			continue;
-		family = pk.family == AF_INET ? 4 : 6;
-		tally_add(r, (uint8_t)id, (uint8_t)family,
-			  limiter_key(family, pk.dst,
-				      family == 4 ? c->ipv4_prefix
-						  : c->ipv6_prefix),
-			  refused);
-	}
 }
 
-/* A whole datagram: a frame, or fragments made whole. */
+/*
+ * A whole datagram ip[0..len): a frame, or fragments made whole, of full
+ * octets (more than len when the capture cut it).
+ */
 static void replay_ip(struct replay *r, const uint8_t *ip, size_t len,
-		      enum dir dir, bool cut, uint64_t now)
+		      size_t full, enum dir dir, uint64_t now)
 {
 	enum frame fr = frame_path(ip, len, dir);
 
+	if (fr == FRAME_QUERY || fr == FRAME_ANSWER)
+		fr = frame_queued(r, fr, ip, len, full);
 	r->frames[fr]++;
-	if (fr == FRAME_QUERY)
+	if (fr == FRAME_QUERY) {
 		decide_query(r, ip, len, now);
-	else if (fr == FRAME_ANSWER)
-		decide_answer(r, ip, len, cut, now);
+	} else if (fr == FRAME_ANSWER && full > len) {
+		/* the question is in what was captured; the octets that
+		 * were not count as zeros */
+		memcpy(r->whole, ip, len);
+		memset(r->whole + len, 0, full - len);
+		decide_answer(r, r->whole, full, true, now);
+	} else if (fr == FRAME_ANSWER) {
+		decide_answer(r, ip, len, false, now);
+	}
 }
 
 static void replay_packet(struct replay *r, const struct pcap_pkthdr *h,
@@ -515,7 +570,7 @@ static void replay_packet(struct replay *r, const struct pcap_pkthdr *h,
 	struct defrag_datagram dg;
 	enum dir dir = DIR_UNKNOWN;
 	const uint8_t *ip = NULL;
-	size_t len = 0;
+	size_t len = 0, full;
 
 	r->read++;
 	periodic_run(&r->periodic, now);
@@ -524,14 +579,18 @@ static void replay_packet(struct replay *r, const struct pcap_pkthdr *h,
 		r->frames[dir == DIR_OUT ? FRAME_OUTGOING : FRAME_NOT_IP]++;
 		return;
 	}
+	/* the datagram the kernel handled: without the link's padding */
+	full = ip_length(ip, len);
+	if (full < len)
+		len = full;
 	switch (defrag_add(r->defrag, ip, len, now, dir, &dg)) {
 	case DEFRAG_WHOLE:
-		replay_ip(r, ip, len, dir, h->caplen < h->len, now);
+		replay_ip(r, ip, len, full, dir, now);
 		break;
 	case DEFRAG_DONE:
 		r->frames[FRAME_FRAGMENT]++;
 		/* decided when it is whole, in capture order */
-		replay_ip(r, dg.pkt, dg.len, (enum dir)dg.tag, false, now);
+		replay_ip(r, dg.pkt, dg.len, dg.len, (enum dir)dg.tag, now);
 		break;
 	default:
 		r->frames[FRAME_FRAGMENT]++;
@@ -546,6 +605,7 @@ static void replay_free(struct replay *r)
 	policy_free(r->policy);
 	limiter_free(r->limiter);
 	defrag_free(r->defrag);
+	free(r->whole);
 	free(r->tally);
 	free(r);
 }
@@ -582,15 +642,19 @@ static struct replay *replay_new(const struct config *cfg, const char *name,
 	r->defrag = defrag_new(frag_slots, frag_bytes, DEFRAG_TIMEOUT_NS);
 	if (r->defrag == NULL)
 		goto fail;
+	r->whole = malloc(65535);
+	if (r->whole == NULL)
+		goto fail;
 	for (size_t i = 0; i < policy_nrules(r->policy); i++) {
 		unsigned id = policy_rule_id(r->policy, i);
 
 		if (policy_rule_by_id(r->policy, id)->kind ==
 		    CONFIG_RULE_ANSWER) {
 			r->answer_rule[id] = true;
-			r->answer_id[r->nanswer++] = (uint8_t)id;
+			r->nanswer++;
 		}
 	}
+	r->answer_min = config_answer_min_size(cfg);
 	if (tally_grow(r) < 0) {
 		errno = ENOMEM;
 		goto fail;
@@ -666,11 +730,20 @@ static void time_text(uint64_t ns, char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%09" PRIu64, ns % NS_PER_S);
 }
 
-/* Whether the report speaks of answers: the policy or the capture has. */
+/* Whether the report has an answer path: the policy has answer rules. */
 static bool answers_shown(const struct replay *r)
 {
-	return r->nanswer > 0 || r->frames[FRAME_ANSWER] > 0 ||
-	       r->frames[FRAME_ANSWER_IN] > 0;
+	return r->nanswer > 0;
+}
+
+/*
+ * Whether the packets line names the reasons a query-only replay without
+ * `serve` never has (else it is that replay's, word for word).
+ */
+static bool reasons_shown(const struct replay *r)
+{
+	return r->nanswer > 0 || r->cfg->nserve > 0 ||
+	       r->frames[FRAME_ANSWER_IN] > 0 || r->frames[FRAME_UNQUEUED] > 0;
 }
 
 /* The packets line's tail: what became of the fragments. */
@@ -712,8 +785,9 @@ static void report_head(const struct replay *r, FILE *out)
 		r->read, f[FRAME_QUERY] + f[FRAME_ANSWER], skipped,
 		f[FRAME_NOT_IP], f[FRAME_OUTGOING], f[FRAME_NOT_DNS],
 		f[FRAME_FRAGMENT]);
-	if (answers_shown(r))
-		fprintf(out, " answers-in=%" PRIu64, f[FRAME_ANSWER_IN]);
+	if (reasons_shown(r))
+		fprintf(out, " answers-in=%" PRIu64 " unqueued=%" PRIu64,
+			f[FRAME_ANSWER_IN], f[FRAME_UNQUEUED]);
 	fputc(')', out);
 	if (f[FRAME_FRAGMENT] > 0)
 		report_fragments(r, out);
@@ -769,25 +843,13 @@ static void report_top(struct replay *r, FILE *out)
 	report_list(r, n, true, out);
 }
 
-/* The answer path's totals, beside the query path's. */
+/* The answer path's counters, as the daemon's "answers:" line has them. */
 static void report_answers(const struct replay *r, FILE *out)
 {
-	const struct stats *s = &r->astats;
-	uint64_t refused = 0;
+	char buf[1024];
 
-	for (size_t i = 0; i < r->nanswer; i++)
-		refused += s->rule[r->answer_id[i]][STATS_R_BYTES_REFUSED];
-	fprintf(out,
-		"answers: decided=%" PRIu64 " judged=%" PRIu64 " bytes=%" PRIu64
-		" not-answers=%" PRIu64 " accepted=%" PRIu64 " dropped=%" PRIu64
-		" replaced=%" PRIu64 " bytes-refused=%" PRIu64
-		" allowed=%" PRIu64 " malformed=%" PRIu64 " cut=%" PRIu64
-		" evicted=%" PRIu64 " evicted-limited=%" PRIu64 "\n",
-		s->c[STATS_VERDICTS], s->c[STATS_ANSWERS],
-		s->c[STATS_ANSWER_BYTES], s->c[STATS_NOT_ANSWER],
-		s->c[STATS_ACCEPTED], s->c[STATS_DROPPED], s->c[STATS_REPLACED],
-		refused, s->c[STATS_ALLOWED], s->c[STATS_MALFORMED],
-		s->c[STATS_CUT], s->table.evicted, s->table.evicted_limited);
+	stats_format_answers(&r->astats, buf, sizeof(buf));
+	fprintf(out, "answers: %s\n", buf);
 }
 
 /* Totals, and which part of the policy gave each verdict. */

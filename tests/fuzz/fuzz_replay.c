@@ -134,12 +134,13 @@ static void check_report(const char *text)
 	uint64_t datagrams = field0(pk, "datagrams");
 	uint64_t accepted = field(to, "accepted");
 	uint64_t dropped = field(to, "dropped");
-	uint64_t a_decided = field(an, "decided");
+	uint64_t a_decided = field(an, "verdicts");
 
 	require(field(pk, "read") + datagrams == decided + skipped);
 	require(skipped == field(pk, "not-ip") + field(pk, "outgoing") +
 				   field(pk, "not-udp53") + fragments +
-				   field(pk, "answers-in"));
+				   field(pk, "answers-in") +
+				   field(pk, "unqueued"));
 	if (fragments > 0) {
 		require(fragments == field(pk, "reassembled") +
 					     field(pk, "dropped") +
@@ -157,7 +158,9 @@ static void check_report(const char *text)
 	require(accepted + dropped + a_decided == decided);
 	require(a_decided == field(an, "accepted") + field(an, "dropped") +
 				     field(an, "replaced"));
-	require(field(an, "judged") + field(an, "not-answers") <= a_decided);
+	require(field(an, "packets") == a_decided);
+	require(field(an, "answers") + field(an, "not-answers") <= a_decided);
+	require(field(an, "cut") <= a_decided);
 	require(field(an, "evicted-limited") <= field(an, "evicted"));
 	require(field(to, "queries") <= decided);
 	require(field(to, "allowed") == field(ac, "allow-listed"));

@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include <pcap/pcap.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,9 @@
 #define T0 (UINT64_C(1714557600) * SEC)
 #define BIG 4000 /* octets of the test answers: 3 IPv4 fragments at 1500 */
 #define NFRAGS_MAX 64
+/* made by tests/data/make-answer-fragments.sh; the tests run from the top */
+#define REAL_PCAP "tests/data/answer-fragments.pcap"
+#define REAL_SIZES "tests/data/answer-fragments.sizes"
 
 struct frags {
 	uint8_t whole[65536];
@@ -671,6 +676,96 @@ static void test_interleaved(void **state)
 	defrag_free(d);
 }
 
+/*
+ * Real answers of a real Unbound, fragmented by a real kernel at MTU 1280
+ * and captured by tcpdump (tests/data/make-answer-fragments.sh): three
+ * IPv4 and three IPv6 answers of the TXT set, each in four fragments, and
+ * the queries and a small answer whole.  The oracles are outside this
+ * code: each datagram made whole carries the UDP checksum its sender
+ * computed over all of it (so every octet is in its place), its DNS
+ * message is as long as dig said it received, and its IP header says its
+ * length and (IPv4) passes its checksum.  Every fragment is used.
+ */
+static void test_real_capture(void **state)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct defrag *d = new_defrag(16, 65536);
+	const struct defrag_counters *c = defrag_counters(d);
+	struct defrag_datagram out;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	unsigned fam[16], size[16];
+	size_t nsizes = 0, done = 0, whole = 0;
+	pcap_t *pc;
+	FILE *f;
+
+	(void)state;
+	f = fopen(REAL_SIZES, "r");
+	assert_non_null(f);
+	while (nsizes < 16 &&
+	       fscanf(f, "%u %u", &fam[nsizes], &size[nsizes]) == 2)
+		nsizes++;
+	fclose(f);
+	assert_int_equal(nsizes, 6);
+	pc = pcap_open_offline(REAL_PCAP, errbuf);
+	assert_non_null(pc);
+	assert_int_equal(pcap_datalink(pc), DLT_EN10MB);
+	while (pcap_next_ex(pc, &h, &data) == 1) {
+		const uint8_t *ip = data + 14, *p, *udp;
+		uint64_t now = (uint64_t)h->ts.tv_sec * SEC +
+			       (uint64_t)h->ts.tv_usec * 1000;
+		size_t hl, ulen;
+		uint16_t sum;
+
+		assert_int_equal(h->caplen, h->len);
+		switch (defrag_add(d, ip, h->caplen - 14, now, 0, &out)) {
+		case DEFRAG_WHOLE:
+			whole++;
+			continue;
+		case DEFRAG_HELD:
+			continue;
+		case DEFRAG_DONE:
+			break;
+		default:
+			fail_msg("a fragment of the capture dropped");
+		}
+		assert_true(done < nsizes);
+		p = out.pkt;
+		assert_int_equal(p[0] >> 4, fam[done]);
+		if (fam[done] == 4) {
+			hl = (size_t)(p[0] & 0x0f) * 4;
+			assert_int_equal(pkt_get16(p + 2), out.len);
+			assert_int_equal(pkt_get16(p + 6) & 0x3fff, 0);
+			assert_int_equal(p[9], 17);
+			assert_int_equal(csum_buf(p, hl), 0);
+		} else {
+			hl = 40;
+			assert_int_equal(pkt_get16(p + 4) + 40, out.len);
+			assert_int_equal(p[6], 17);
+		}
+		udp = p + hl;
+		ulen = out.len - hl;
+		assert_int_equal(pkt_get16(udp), 53);
+		assert_int_equal(pkt_get16(udp + 4), ulen);
+		assert_int_equal(ulen - 8, size[done]);
+		sum = fam[done] == 4 ? csum_udp_ipv4(p + 12, p + 16, udp, ulen)
+				     : csum_udp_ipv6(p + 8, p + 24, udp, ulen);
+		assert_int_equal(sum, pkt_get16(udp + 6));
+		/* an answer (QR) with the 15 TXT records */
+		assert_true(udp[8 + 2] & 0x80);
+		assert_int_equal(pkt_get16(udp + 8 + 6), 15);
+		done++;
+	}
+	pcap_close(pc);
+	assert_int_equal(done, 6);
+	assert_int_equal(whole, 8);
+	assert_int_equal(c->fragments, 24);
+	assert_int_equal(c->reassembled, 24);
+	assert_int_equal(c->datagrams, 6);
+	assert_pending(d, 0, 0);
+	defrag_free(d);
+}
+
 static void test_new_limits(void **state)
 {
 	(void)state;
@@ -701,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_no_room_bytes),
 		cmocka_unit_test(test_not_fragments),
 		cmocka_unit_test(test_interleaved),
+		cmocka_unit_test(test_real_capture),
 		cmocka_unit_test(test_new_limits),
 	};
 

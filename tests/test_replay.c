@@ -1727,6 +1727,85 @@ static void test_cooked_answers(void **state)
 }
 
 /*
+ * The real capture of tests/data (make-answer-fragments.sh: Unbound's
+ * TXT answers in fragments at MTU 1280, three to 198.51.100.66 and three
+ * to 2001:db8:2:1::1, dig's message sizes beside it).  Every answer is
+ * judged whole: its octets are dig's size and the IP and UDP headers.  A
+ * log rule of 5000 octets an hour lets each destination have answers
+ * until it is past 5000 (the GCRA takes one while the bucket is less than
+ * its burst ahead: two of 4 KB) and would refuse the third; a rule of
+ * 100k lets all through.  The small answer is under the size: unqueued.
+ */
+static void test_real_capture(void **state)
+{
+	static const char conf[] = "table-size 4096\n"
+				   "answer-rule shadow {\n"
+				   "\tsize 1000\n"
+				   "\tbytes 5000/1h\n"
+				   "\taction log\n"
+				   "}\n"
+				   "answer-rule big {\n"
+				   "\tsize 1000\n"
+				   "\tbytes 100k/10s\n"
+				   "\taction truncate\n"
+				   "}\n";
+	char err[ERR_LEN], line[256], *text;
+	uint64_t v4 = 0, v6 = 0;
+	unsigned fam, size;
+	int n = 0;
+	FILE *f;
+
+	(void)state;
+	f = fopen("tests/data/answer-fragments.sizes", "r");
+	assert_non_null(f);
+	while (fscanf(f, "%u %u", &fam, &size) == 2) {
+		/* the third of each family is the one refused */
+		if (fam == 4)
+			v4 = 20 + 8 + size;
+		else
+			v6 = 40 + 8 + size;
+		n++;
+	}
+	fclose(f);
+	assert_int_equal(n, 6);
+	assert_int_equal(
+		run(conf, "tests/data/answer-fragments.pcap", &text, err), 0);
+	assert_line(text, "packets: read=32 decided=13 skipped=25 (not-ip=0 "
+			  "outgoing=0 not-udp53=0 fragments=24 answers-in=0 "
+			  "unqueued=1) reassembled=24 datagrams=6 dropped=0 "
+			  "(duplicate=0 overlap=0 bad=0 timeout=0 no-room=0) "
+			  "incomplete=0 held=0");
+	snprintf(line, sizeof(line),
+		 "rule shadow: matched=6 accepted=4 dropped=0 would-drop=2 "
+		 "held-down=0 total-refused=0 bytes=%" PRIu64
+		 " bytes-refused=0 truncated=0 truncate-failed=0 "
+		 "would-refuse-bytes=%" PRIu64,
+		 3 * v4 + 3 * v6, v4 + v6);
+	assert_line(text, line);
+	snprintf(line, sizeof(line),
+		 "rule big: matched=6 accepted=6 dropped=0 would-drop=0 "
+		 "held-down=0 total-refused=0 bytes=%" PRIu64
+		 " bytes-refused=0 truncated=0 truncate-failed=0 "
+		 "would-refuse-bytes=0",
+		 3 * v4 + 3 * v6);
+	assert_line(text, line);
+	snprintf(line, sizeof(line), "   1 2001:db8:2::/56 shadow %" PRIu64,
+		 v6);
+	assert_line(text, line);
+	snprintf(line, sizeof(line), "   2 198.51.100.66/32 shadow %" PRIu64,
+		 v4);
+	assert_line(text, line);
+	assert_line(text, "totals: queries=7 accepted=7 dropped=0 malformed=0 "
+			  "allowed=0 evicted=0 evicted-limited=0");
+	snprintf(line, sizeof(line),
+		 "answers: packets=6 verdicts=6 accepted=6 dropped=0 "
+		 "replaced=0 answers=6 bytes=%" PRIu64 " not-answers=0 ",
+		 3 * v4 + 3 * v6);
+	assert_line_starting(text, line);
+	free(text);
+}
+
+/*
  * What the daemon's kernel rules never queue is not decided: with `serve
  * 198.51.100.64/26` (IPv4 only, so IPv6 is judged whole), queries from
  * and answers to 198.51.100.10 are unqueued, those of 198.51.100.66 and
@@ -1993,6 +2072,7 @@ int main(void)
 		cmocka_unit_test(test_fragmented_queries_ipv4),
 		cmocka_unit_test(test_fragmented_queries_ipv6),
 		cmocka_unit_test(test_cooked_answers),
+		cmocka_unit_test(test_real_capture),
 		cmocka_unit_test(test_unqueued),
 		cmocka_unit_test(test_port53_both_and_cut),
 		cmocka_unit_test(test_capture_filter),

@@ -35,7 +35,9 @@ main() {
 	cap=$RUN_DIR/answer-fragments.pcap
 	sizes=$RUN_DIR/answer-fragments.sizes
 	: >"$sizes"
-	cli tcpdump -i "$CLI_IF" -U -s 0 -w "$cap" \
+	# not through srv/cli: $! must be tcpdump itself (ip netns exec
+	# execs it), so that wait returns once it has written everything
+	ip netns exec "$CLI_NS" tcpdump -i "$CLI_IF" -U -s 0 -w "$cap" \
 		'udp port 53 or (ip[6:2] & 0x1fff != 0) or ip6[6] = 44' \
 		>/dev/null 2>"$cap.err" &
 	tdpid=$!

@@ -95,48 +95,51 @@
  *	  malformed=0
  *	drop: rule=495 malformed=0 fragments=0
  *
- * With answers in the capture or answer rules in the policy (else the
- * report is the above, line for line): for twenty 4000-octet answers to
- * one destination over 0.95 s, each in three IPv4 fragments, and the
- * first three fragments of another answer, under `bytes 20k/10s` and
- * `action truncate`:
+ * With answer rules in the policy, `serve` in it, or answers in the
+ * capture (else the report is the above, line for line): for three IPv4
+ * and three IPv6 answers of ~4 KB, each in four fragments, under
+ * `size 1000`, `bytes 5000/1h` and `action truncate`
+ * (tests/data/answer-fragments.pcap):
  *
- *	packets: read=63 decided=20 skipped=63 (not-ip=0 outgoing=0 \
- *	  not-udp53=0 fragments=63 answers-in=0) reassembled=60 \
- *	  datagrams=20 dropped=0 (duplicate=0 overlap=0 bad=0 timeout=0 \
- *	  no-room=0) \
- *	  incomplete=1 held=3
+ *	packets: read=32 decided=13 skipped=25 (not-ip=0 outgoing=0 \
+ *	  not-udp53=0 fragments=24 answers-in=0 unqueued=1) \
+ *	  reassembled=24 datagrams=6 dropped=0 (duplicate=0 overlap=0 \
+ *	  bad=0 timeout=0 no-room=0) incomplete=0 held=0
  *	...
- *	rule big: matched=20 accepted=6 dropped=0 would-drop=0 \
- *	  held-down=0 total-refused=0 bytes=80000 bytes-refused=55048 \
- *	  truncated=14 truncate-failed=0 would-refuse-bytes=0
+ *	rule big: matched=6 accepted=4 dropped=0 would-drop=0 held-down=0 \
+ *	  total-refused=0 bytes=24138 bytes-refused=7890 truncated=2 \
+ *	  truncate-failed=0 would-refuse-bytes=0
  *	...
  *	top destinations by refused octets:
- *	   1 198.51.100.66/32 big 55048
+ *	   1 2001:db8:2::/56 big 4033
+ *	   2 198.51.100.66/32 big 4013
  *	...
- *	answers: decided=20 judged=20 bytes=80000 not-answers=0 \
- *	  accepted=6 dropped=0 replaced=14 bytes-refused=55048 allowed=0 \
- *	  malformed=0 cut=0 evicted=0 evicted-limited=0
+ *	answers: packets=6 verdicts=6 accepted=4 dropped=0 replaced=2 \
+ *	  answers=6 bytes=24138 not-answers=0 allowed=0 malformed=0 \
+ *	  fragments=0 other=0 invalid=0 cut=0 inserted=2 reused=0 \
+ *	  evicted=0 evicted-limited=0 id-gaps=0 enobufs=0 nl-errors=0 \
+ *	  internal=0 send-fail=0
  *
  * packets: read + datagrams = decided + skipped: a datagram made whole
  * from fragments is decided (or skipped) as one more packet.  skipped by
- * reason: not IPv4 or IPv6, outgoing (sent by the
- * capturing host, and no answer), neither UDP to port 53 nor from it,
- * fragments (each goes to the reassembly), and with answers, answers-in
- * (answers the capturing host received).  With fragments, what became of
- * them: reassembled into datagrams, dropped (overlap: repeating or
- * overlapping what their datagram held; bad: cut short by the capture,
- * not usable, or contradicting their datagram; timeout: their datagram
- * not whole 30 s after its first fragment; no-room: dropped to make room),
- * and held at the end in incomplete datagrams: fragments = reassembled +
- * dropped + held.
+ * reason: not IPv4 or IPv6, outgoing (sent by the capturing host, and no
+ * answer), neither UDP to port 53 nor from it, fragments (each goes to
+ * the reassembly), and in the longer form answers-in (answers the
+ * capturing host received) and unqueued (what no NFQUEUE rule of the
+ * daemon would take, above).  With fragments, what became of them:
+ * reassembled into datagrams, dropped (duplicate: inside data their
+ * datagram held; overlap: overlapping it otherwise, with their datagram;
+ * bad: cut short by the capture, not usable, or contradicting their
+ * datagram; timeout: their datagram not whole 30 s after its first
+ * fragment; no-room: dropped to make room), and held at the end in
+ * incomplete datagrams: fragments = reassembled + dropped + held.
  * time: the first and the latest timestamp; one before the latest is
  * taken as the latest and counted as out of order.
- * rule: one line per rule, in config order, the daemon's counters; an
- * answer rule's add bytes= (octets of the answers it matched),
- * bytes-refused= (that did not leave: a dropped answer's length, a
- * truncated one's less what went instead), truncated=, truncate-failed=,
- * would-refuse-bytes= (a log rule's).
+ * rule: one line per rule, in config order, the daemon's counters
+ * (stats_format_rule, its path's); an answer rule's add bytes= (octets
+ * of the answers it matched), bytes-refused= (that did not leave: a
+ * dropped answer's length, a truncated one's less what went instead),
+ * truncated=, truncate-failed=, would-refuse-bytes= (a log rule's).
  * episodes: how many times a source (or destination) began being
  * limited, hold-downs begun, episodes ended, episodes still open at the
  * end (the daemon's "limited", "hold-down" and "released" log lines,
@@ -148,21 +151,19 @@
  * cap belong to no source (total-refused).  A source whose open episode
  * was evicted from a full table loses that episode's count
  * (evicted-limited).
- * top destinations (with answers): up to REPLAY_TOP (answer rule,
- * destination prefix) ranked by octets refused, not by answers refused:
- * what a destination's bucket refused or would have (bytes-refused plus
- * would-refuse-bytes), counted answer by answer, so eviction loses
- * nothing; octets a rule's total cap refused belong to no destination.
+ * top destinations (with answer rules): the same for (answer rule,
+ * destination prefix), in octets: what the destination's episodes
+ * refused or would have, a whole answer's length for each (truncated
+ * ones too), as the daemon's top and "released" lines count them.
  * totals: the query path's counters; accepted + dropped = its decisions.
  * accept / drop: what gave each query verdict: a drop rule's limit, the
  * allow-list, no drop rule matching (log rules only, or none), not a
  * standard query, the malformed setting.
- * answers (with answers): the answer path's: decided (= accepted +
- * dropped + replaced), judged (answers, QR=1), their octets (IP
- * lengths), not-answers (from port 53 with QR=0, accepted),
- * bytes-refused over every rule, allowed (allow-listed destinations),
- * malformed, cut (captured short), its table counters.  The decided of
- * the packets line is the query path's plus the answer path's.
+ * answers (with answer rules): the answer path's counters as the daemon's
+ * "answers:" line has them (stats_format_answers): packets = verdicts =
+ * accepted + dropped + replaced; cut counts answers the capture cut
+ * short.  The decided of the packets line is the query path's plus the
+ * answer path's.
  *
  * Returns 0, or -errno with a message naming the capture in err[0..errlen):
  * -ENOENT and the like when the file cannot be opened, -EINVAL when it is

@@ -7,12 +7,13 @@
  * policy_decide_answer() (answers) with the capture's own timestamp as
  * the clock, exactly as the queue workers of the two paths hand over a
  * queued packet, with a struct stats each, as each path's workers keep
- * theirs.  The per-source list comes from the limiter's own events (an
- * episode's drops when it ends) and, at the end, from limiter_walk() for
- * the episodes still running; the per-destination one from the answer
- * rules' octet counters, read around each answer's decision.  Unlike the
- * packet path this side may allocate: the list grows with the capture.
- * The reassembler's memory is fixed at the start.
+ * theirs, once the kernel's queue rules (as rules.c writes them) would
+ * have queued it.  The per-source (per-destination) list comes from the
+ * limiter's own events (an episode's queries, or octets, refused when it
+ * ends) and, at the end, from limiter_walk() for the episodes still
+ * running.  Unlike the packet path this side may allocate: the list
+ * grows with the capture.  The reassembler's memory is fixed at the
+ * start.
  */
 #include "replay.h"
 

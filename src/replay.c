@@ -61,6 +61,9 @@
 #define LOOP_AF_INET6_FREEBSD 28
 #define LOOP_AF_INET6_DARWIN 30
 
+/* The longest IP datagram a header can claim: IPv6's, 40 + 65535. */
+#define WHOLE_MAX (WIRE_IPV6_HDR + 65535)
+
 /*
  * What a frame (or a datagram made whole) is; all but the first two are
  * reasons to skip it.
@@ -111,7 +114,7 @@ struct replay {
 	uint32_t answer_min;		     /* the smallest answer rule size */
 	uint8_t replacement[POLICY_OUT_MAX]; /* a truncated answer's */
 	struct defrag *defrag;
-	uint8_t *whole; /* a cut answer made whole again: 65535 octets */
+	uint8_t *whole; /* a cut answer made whole again: WHOLE_MAX octets */
 
 	struct periodic_ops pops;
 	struct periodic periodic; /* in capture time, from the first packet */
@@ -643,7 +646,7 @@ static struct replay *replay_new(const struct config *cfg, const char *name,
 	r->defrag = defrag_new(frag_slots, frag_bytes, DEFRAG_TIMEOUT_NS);
 	if (r->defrag == NULL)
 		goto fail;
-	r->whole = malloc(65535);
+	r->whole = malloc(WHOLE_MAX);
 	if (r->whole == NULL)
 		goto fail;
 	for (size_t i = 0; i < policy_nrules(r->policy); i++) {

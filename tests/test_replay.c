@@ -1918,6 +1918,43 @@ static void test_port53_both_and_cut(void **state)
 }
 
 /*
+ * The longest answer a header can claim, cut by the capture to 200
+ * octets: an IPv6 payload length of 65535 is judged at 65575 octets, its
+ * missing ones as zeros.
+ */
+static void test_cut_longest(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	static uint8_t ip[2000], f[2100];
+	char err[ERR_LEN], *text;
+	struct pcap_pkthdr h;
+	struct capture c;
+	size_t len, flen;
+
+	(void)state;
+	cap_open(&c, &eth, 6);
+	len = pkt_answer_to(ip, ABUSER6, "big.example", 16, 1500);
+	pkt_put16(ip + 4, 65535);
+	pkt_put16(ip + 44, 65535);
+	flen = frame_wrap(&c, ip, len, false, f);
+	memset(&h, 0, sizeof(h));
+	h.ts.tv_sec = (time_t)(T0 / SEC);
+	h.caplen = 14 + 200;
+	h.len = (bpf_u_int32)(14 + 40 + 65535);
+	pcap_dump((u_char *)c.dump, &h, f);
+	cap_close(&c);
+	(void)flen;
+	assert_int_equal(run(answer_conf, c.path, &text, err), 0);
+	assert_line_starting(text, "answers: packets=1 verdicts=1 accepted=1 "
+				   "dropped=0 replaced=0 answers=1 "
+				   "bytes=65575 not-answers=0 allowed=0 "
+				   "malformed=0 fragments=0 other=0 invalid=0 "
+				   "cut=1 ");
+	free(text);
+	unlink(c.path);
+}
+
+/*
  * The capture filter README.md gives for answers keeps every fragment of
  * an answer (non-first ones carry no UDP header), and the queries and
  * whole answers; libpcap's own compiler is the judge.
@@ -2075,6 +2112,7 @@ int main(void)
 		cmocka_unit_test(test_real_capture),
 		cmocka_unit_test(test_unqueued),
 		cmocka_unit_test(test_port53_both_and_cut),
+		cmocka_unit_test(test_cut_longest),
 		cmocka_unit_test(test_capture_filter),
 		cmocka_unit_test(test_capture_filter_one_interface),
 	};

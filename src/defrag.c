@@ -427,23 +427,6 @@ static enum insert run_insert(struct slot *s, uint32_t lo, uint32_t hi)
 	return INSERT_OK;
 }
 
-/* Takes [lo, hi) back out of the runs (its data could not be stored). */
-static void run_remove(struct slot *s, uint32_t lo, uint32_t hi)
-{
-	for (size_t r = 0; r < s->nruns; r++) {
-		if (s->run[r].hi != hi || s->run[r].lo > lo)
-			continue;
-		if (s->run[r].lo < lo) {
-			s->run[r].hi = lo; /* it was appended to the tail */
-			return;
-		}
-		memmove(&s->run[r], &s->run[r + 1],
-			(s->nruns - r - 1) * sizeof(s->run[0]));
-		s->nruns--;
-		return;
-	}
-}
-
 /*
  * Copies the fragment's data into the slot's pages, taking the pages it
  * lacks; older datagrams are dropped when the pool runs short.  -ENOSPC
@@ -575,7 +558,6 @@ static enum defrag_result take(struct defrag *d, int32_t i,
 		break;
 	}
 	if (store(d, i, f) < 0) {
-		run_remove(s, f->off, f->end);
 		drop(d, i, DEFRAG_NO_ROOM, 1);
 		return DEFRAG_DROPPED;
 	}

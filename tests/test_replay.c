@@ -2,7 +2,9 @@
 /*
  * Capture replay: captures written here with libpcap (and one pcapng by
  * hand, which libpcap cannot write) with known traffic, replayed, and the
- * operator's report read line by line.
+ * operator's report read line by line.  Answers are judged against what
+ * the rule promises; fragmented captures against the same traffic
+ * captured whole (cut into fragments here, by fragbuild.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@
 #include "config.h"
 #include "replay.h"
 
+#include "fragbuild.h"
 #include "pktbuild.h"
 
 #define MS UINT64_C(1000000)
@@ -576,8 +579,8 @@ static void test_allow_list(void **state)
 	unlink(c.path);
 }
 
-/* Writes one of each kind of packet the replay must not decide, and four
- * it must. */
+/* Writes one of each kind of packet the replay must not decide, and
+ * those it must. */
 static void cap_mixed(struct capture *c)
 {
 	uint8_t ip[FRAME_MAX], f[FRAME_MAX], dns[300];
@@ -609,13 +612,16 @@ static void cap_mixed(struct capture *c)
 	len = pkt_query_from(ip, ABUSER4, "big.example", T_ANY);
 	ip[9] = 6;
 	cap_ip(c, t, ip, len, false);
-	/* UDP to port 123, and a reply from port 53 to a client */
+	/* UDP to port 123, and a reply from port 53 to a client (decided
+	 * by the answer path: no answer, as QR is 0) */
 	len = pkt_ipv4_udp(ip, ABUSER4, "198.51.100.1", 40000, 123, dns, dlen);
 	cap_ip(c, t, ip, len, false);
 	len = pkt_ipv4_udp(ip, "198.51.100.1", ABUSER4, 53, 40000, dns, dlen);
 	cap_ip(c, t, ip, len, false);
 
-	/* an IPv4 first fragment and an IPv6 one */
+	/* an IPv4 "first fragment" (a whole query with MF set: 37 octets of
+	 * data, not a multiple of 8, so no fragment of a datagram) and an
+	 * IPv6 first fragment, whose datagram never completes */
 	len = pkt_query_from(ip, ABUSER4, "big.example", T_ANY);
 	ip[6] = 0x20; /* MF */
 	cap_ip(c, t, ip, len, false);
@@ -680,11 +686,21 @@ static void test_skipped(void **state)
 		/* decided: the two ANY queries, the ANY behind 480 octets of
 		 * destination options, the response, the payload that does
 		 * not parse and the UDP length past the end (both by the
-		 * malformed setting); the IPv6 first fragment carries port 0;
-		 * the IPv4 first fragment would be reassembled first */
+		 * malformed setting); the reply from port 53 is queued by no
+		 * rule (the policy has no answer rule); both fragments go to the
+		 * reassembly and never complete (the IPv4 one cut to 32
+		 * octets of data, as the kernel cuts it).  (Before the
+		 * replay read answers and reassembled, the reply was
+		 * not-udp53, and so was the IPv6 first fragment, by its
+		 * port 0.) */
 		assert_line(text, "packets: read=14 decided=6 skipped=8 "
-				  "(not-ip=3 outgoing=0 not-udp53=4 "
-				  "fragments=1)");
+				  "(not-ip=3 outgoing=0 not-udp53=2 "
+				  "fragments=2 answers-in=0 unqueued=1) "
+				  "reassembled=0 "
+				  "datagrams=0 dropped=0 (duplicate=0 "
+				  "overlap=0 bad=0 timeout=0 no-room=0) "
+				  "incomplete=2 held=2");
+		assert_no_line_starting(text, "answers:");
 		assert_line(text, "rule any-abuse: matched=3 accepted=3 "
 				  "dropped=0 would-drop=0 held-down=0 "
 				  "total-refused=0");
@@ -1051,6 +1067,1015 @@ static void test_top_twenty(void **state)
 	unlink(c.path);
 }
 
+/* The report has a line that begins with prefix. */
+static void assert_line_starting(const char *text, const char *prefix)
+{
+	const char *p = text;
+
+	for (; p != NULL; p = strchr(p, '\n'), p = p != NULL ? p + 1 : NULL)
+		if (strncmp(p, prefix, strlen(prefix)) == 0)
+			return;
+	fail_msg("no line starting '%s' in the report:\n%s", prefix, text);
+}
+
+/*
+ * A query-only capture under a policy of query rules: the whole report,
+ * line for line, as the replay wrote it before it read answers (this text
+ * is that version's output for the same capture).
+ */
+static void test_query_only_unchanged(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	static const char body[] =
+		"packets: read=510 decided=510 skipped=0 (not-ip=0 "
+		"outgoing=0 not-udp53=0 fragments=0)\n"
+		"time: 2024-05-01 10:00:00.000000000 .. 2024-05-01 "
+		"10:00:09.980000000 UTC, 9.980 s, 0 timestamps out of order\n"
+		"rule any-abuse: matched=500 accepted=5 dropped=495 "
+		"would-drop=0 held-down=0 total-refused=0\n"
+		"episodes: limited=1 held=0 released=0 running=1\n"
+		"top sources by refused queries:\n"
+		"   1 198.51.100.66/32 any-abuse 495\n"
+		"totals: queries=510 accepted=15 dropped=495 malformed=0 "
+		"allowed=0 evicted=0 evicted-limited=0\n"
+		"accept: within-limit=5 allow-listed=0 no-drop-rule=10 "
+		"not-query=0 malformed=0\n"
+		"drop: rule=495 malformed=0 fragments=0\n";
+	char err[ERR_LEN], want[1024], *text;
+	struct capture c;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	cap_mission(&c, ABUSER4, LEGIT4);
+	cap_close(&c);
+	assert_int_equal(run(mission_conf, c.path, &text, err), 0);
+	snprintf(want, sizeof(want), "capture: %s (link type EN10MB)\n%s",
+		 c.path, body);
+	assert_string_equal(text, want);
+	free(text);
+	unlink(c.path);
+}
+
+/* The same capture under a policy with an answer rule: the answer lines
+ * come, empty. */
+static void test_query_only_answer_rule(void **state)
+{
+	static const char conf[] = "table-size 4096\n"
+				   "rule any-abuse {\n"
+				   "\tqtype ANY\n"
+				   "\tlimit 2/5s\n"
+				   "}\n"
+				   "answer-rule big {\n"
+				   "\tsize 1000\n"
+				   "\tbytes 4000/10s\n"
+				   "}\n";
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	char err[ERR_LEN], *text;
+	struct capture c;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	cap_mission(&c, ABUSER4, LEGIT4);
+	cap_close(&c);
+	assert_int_equal(run(conf, c.path, &text, err), 0);
+	assert_line(text, "packets: read=510 decided=510 skipped=0 (not-ip=0 "
+			  "outgoing=0 not-udp53=0 fragments=0 answers-in=0 "
+			  "unqueued=0)");
+	assert_line(text, "rule any-abuse: matched=500 accepted=5 dropped=495 "
+			  "would-drop=0 held-down=0 total-refused=0");
+	assert_line(text, "rule big: matched=0 accepted=0 dropped=0 "
+			  "would-drop=0 held-down=0 total-refused=0 bytes=0 "
+			  "bytes-refused=0 truncated=0 truncate-failed=0 "
+			  "would-refuse-bytes=0");
+	assert_line(text, "top destinations by refused octets:");
+	assert_line(text,
+		    "answers: packets=0 verdicts=0 accepted=0 dropped=0 "
+		    "replaced=0 answers=0 bytes=0 not-answers=0 allowed=0 "
+		    "malformed=0 fragments=0 other=0 invalid=0 cut=0 "
+		    "inserted=0 reused=0 evicted=0 evicted-limited=0 id-gaps=0 "
+		    "enobufs=0 nl-errors=0 internal=0 send-fail=0");
+	free(text);
+	unlink(c.path);
+}
+
+/* Room for a frame of the longest test datagram. */
+#define BIG_FRAME (65600 + 32)
+
+static void cap_big(struct capture *c, uint64_t t, const uint8_t *ip,
+		    size_t len, bool outgoing)
+{
+	static uint8_t f[BIG_FRAME];
+
+	cap_frame(c, t, f, frame_wrap(c, ip, len, outgoing, f));
+}
+
+/* An answer of len octets (IP) from port 53 to dst. */
+static void cap_answer(struct capture *c, uint64_t t, const char *dst,
+		       size_t len, bool outgoing)
+{
+	static uint8_t ip[65536];
+
+	assert_int_equal(pkt_answer_to(ip, dst, "big.example", 16, len), len);
+	cap_big(c, t, ip, len, outgoing);
+}
+
+/* Fragments of one datagram, cut by fragbuild.h. */
+struct frags {
+	uint8_t whole[65536];
+	size_t len;
+	uint8_t f[64 * FRAG_STRIDE];
+	size_t flen[64];
+	size_t n;
+};
+
+/*
+ * The answer of len octets to dst (IP ID or fragment identification id)
+ * in fragments: IPv4 at MTU 1500, IPv6 at 1280 (Unbound's).
+ */
+static void frag_answer(struct frags *x, const char *dst, size_t len,
+			uint32_t id)
+{
+	x->len = pkt_answer_to(x->whole, dst, "big.example", 16, len);
+	assert_int_equal(x->len, len);
+	if (strchr(dst, ':') != NULL) {
+		x->n = frag_ipv6(x->whole, len, 40, 6, id, 1280, x->f, x->flen,
+				 64);
+	} else {
+		pkt_put16(x->whole + 4, (uint16_t)id);
+		pkt_put16(x->whole + 10, csum_ipv4_header(x->whole, 20));
+		x->n = frag_ipv4(x->whole, len, 1500, x->f, x->flen, 64);
+	}
+}
+
+static void cap_frag(struct capture *c, uint64_t t, const struct frags *x,
+		     size_t k, bool outgoing)
+{
+	cap_big(c, t, x->f + k * FRAG_STRIDE, x->flen[k], outgoing);
+}
+
+/* All the fragments, last first. */
+static void cap_frags_reversed(struct capture *c, uint64_t t,
+			       const struct frags *x, bool outgoing)
+{
+	for (size_t k = x->n; k-- > 0;)
+		cap_frag(c, t, x, k, outgoing);
+}
+
+/* The report after its "capture:" and "packets:" lines. */
+static const char *after_packets(const char *text)
+{
+	const char *p = strstr(text, "\npackets: ");
+
+	assert_non_null(p);
+	p = strchr(p + 1, '\n');
+	assert_non_null(p);
+	return p + 1;
+}
+
+/* The number after " key=" in the line that starts with prefix. */
+static uint64_t report_field(const char *text, const char *prefix,
+			     const char *key)
+{
+	char k[64];
+	const char *line = text, *nl, *at;
+
+	while (strncmp(line, prefix, strlen(prefix)) != 0) {
+		line = strchr(line, '\n');
+		if (line == NULL)
+			fail_msg("no line '%s' in:\n%s", prefix, text);
+		line++;
+	}
+	nl = strchr(line, '\n');
+	snprintf(k, sizeof(k), " %s=", key);
+	at = strstr(line, k);
+	if (at == NULL || (nl != NULL && at > nl))
+		fail_msg("no %s in the line '%s'", key, prefix);
+	return strtoull(at + strlen(k), NULL, 10);
+}
+
+static const char answer_conf[] = "table-size 4096\n"
+				  "answer-rule big {\n"
+				  "\tsize 1000\n"
+				  "\tbytes 4000/10s\n"
+				  "}\n";
+
+/*
+ * Answers at one instant: under bytes 4000/10s a destination gets its
+ * burst, four answers of 1000 octets (the GCRA takes one while the
+ * bucket is less than its burst ahead), and no more; answers below
+ * `size` pass without a charge.
+ */
+static void answers_at_once(int family)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	const char *abuser = family == 4 ? ABUSER4 : ABUSER6;
+	const char *legit = family == 4 ? LEGIT4 : LEGIT6;
+	char err[ERR_LEN], line[128], *text;
+	struct capture c;
+
+	cap_open(&c, &eth, family);
+	for (int i = 0; i < 10; i++)
+		cap_answer(&c, T0, abuser, 1000, false);
+	for (int i = 0; i < 3; i++)
+		cap_answer(&c, T0, legit, 1000, false);
+	for (int i = 0; i < 5; i++)
+		cap_answer(&c, T0, abuser, 600, false);
+	cap_close(&c);
+	assert_int_equal(run(answer_conf, c.path, &text, err), 0);
+	assert_line(text, "packets: read=18 decided=13 skipped=5 (not-ip=0 "
+			  "outgoing=0 not-udp53=0 fragments=0 answers-in=0 "
+			  "unqueued=5)");
+	assert_line(text, "rule big: matched=13 accepted=7 dropped=6 "
+			  "would-drop=0 held-down=0 total-refused=0 "
+			  "bytes=13000 bytes-refused=6000 truncated=0 "
+			  "truncate-failed=0 would-refuse-bytes=0");
+	assert_line(text, "episodes: limited=1 held=0 released=0 running=1");
+	assert_line(text, "top sources by refused queries:");
+	assert_line(text, "top destinations by refused octets:");
+	snprintf(line, sizeof(line), "   1 %s big 6000",
+		 family == 4 ? "198.51.100.66/32" : "2001:db8:66::/56");
+	assert_line(text, line);
+	assert_no_line_starting(text, "   2 ");
+	assert_line(text, "totals: queries=0 accepted=0 dropped=0 malformed=0 "
+			  "allowed=0 evicted=0 evicted-limited=0");
+	assert_line_starting(text,
+			     "answers: packets=13 verdicts=13 accepted=7 "
+			     "dropped=6 replaced=0 answers=13 bytes=13000 "
+			     "not-answers=0 allowed=0 malformed=0 fragments=0 "
+			     "other=0 invalid=0 cut=0 ");
+	free(text);
+	unlink(c.path);
+}
+
+static void test_answers_at_once_ipv4(void **state)
+{
+	(void)state;
+	answers_at_once(4);
+}
+
+static void test_answers_at_once_ipv6(void **state)
+{
+	(void)state;
+	answers_at_once(6);
+}
+
+/*
+ * Octets a rule's total cap refused belong to no destination (as a query
+ * a total refused belongs to no source): the rule line counts them, the
+ * destination list does not.
+ */
+static void test_answers_total_cap(void **state)
+{
+	static const char conf[] = "table-size 4096\n"
+				   "answer-rule big {\n"
+				   "\tsize 1000\n"
+				   "\tbytes 100k/10s\n"
+				   "\ttotal-bytes 4000/10s\n"
+				   "}\n";
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	char err[ERR_LEN], *text;
+	struct capture c;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	for (int i = 0; i < 10; i++)
+		cap_answer(&c, T0, i % 2 ? ABUSER4 : LEGIT4, 1000, false);
+	cap_close(&c);
+	assert_int_equal(run(conf, c.path, &text, err), 0);
+	assert_line(text, "rule big: matched=10 accepted=4 dropped=6 "
+			  "would-drop=0 held-down=0 total-refused=6 "
+			  "bytes=10000 bytes-refused=6000 truncated=0 "
+			  "truncate-failed=0 would-refuse-bytes=0");
+	assert_line(text, "top destinations by refused octets:");
+	assert_line(text, "   none");
+	assert_no_line_starting(text, "   1 ");
+	free(text);
+	unlink(c.path);
+}
+
+/*
+ * A flood of 1200-octet answers, one every 100 ms for 10 s, under bytes
+ * B=4000 per 10 s (a rate of 400 octets a second), with a shadow rule of
+ * the same limit in front.  The rule's promise: over T seconds a
+ * destination gets at most B + rate x T plus one answer.  With the
+ * demand above the rate to the end (the last answer refused), the GCRA
+ * also gives it more than B - 1 + rate x T: so what passes is the one
+ * multiple of 1200 in (B - 1 + rate x T, B - 1 + rate x T + 1200], T
+ * being 9.9 s from the first answer to the last.
+ */
+static void test_answers_promise(void **state)
+{
+	static const char conf[] = "table-size 4096\n"
+				   "answer-rule shadow {\n"
+				   "\tsize 1000\n"
+				   "\tbytes 4000/10s\n"
+				   "\taction log\n"
+				   "}\n"
+				   "answer-rule big {\n"
+				   "\tsize 1000\n"
+				   "\tbytes 4000/10s\n"
+				   "}\n";
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	const uint64_t n = 100, len = 1200, burst = 4000, rate = 400;
+	const uint64_t lo = burst - 1 + rate * 99 / 10; /* T = 9.9 s */
+	const uint64_t passed = (lo / len + 1) * len;
+	const uint64_t refused = n * len - passed;
+	char err[ERR_LEN], line[128], *text;
+	struct capture c;
+
+	(void)state;
+	assert_true(passed <= burst + rate * 99 / 10 + len);
+	cap_open(&c, &eth, 4);
+	for (uint64_t i = 0; i < n; i++)
+		cap_answer(&c, T0 + i * 100 * MS, ABUSER4, len, false);
+	cap_close(&c);
+	assert_int_equal(run(conf, c.path, &text, err), 0);
+	print_message("passed %" PRIu64 " of %" PRIu64 " octets\n", passed,
+		      n * len);
+	assert_int_equal(report_field(text, "rule big:", "bytes"), n * len);
+	assert_int_equal(report_field(text, "rule big:", "bytes-refused"),
+			 refused);
+	assert_int_equal(report_field(text, "rule big:", "dropped"),
+			 refused / len);
+	assert_int_equal(report_field(text,
+				      "rule shadow:", "would-refuse-bytes"),
+			 refused);
+	assert_int_equal(report_field(text, "rule shadow:", "bytes-refused"),
+			 0);
+	/* equal octets: the rule that comes first in the file first */
+	snprintf(line, sizeof(line), "   1 198.51.100.66/32 shadow %" PRIu64,
+		 refused);
+	assert_line(text, line);
+	snprintf(line, sizeof(line), "   2 198.51.100.66/32 big %" PRIu64,
+		 refused);
+	assert_line(text, line);
+	assert_int_equal(report_field(text, "answers:", "bytes"), n * len);
+	free(text);
+	unlink(c.path);
+}
+
+/* The report of a capture, with its capture and packets lines apart. */
+static char *replay_text(const char *conf, const char *path)
+{
+	char err[ERR_LEN], *text;
+
+	assert_int_equal(run(conf, path, &text, err), 0);
+	assert_string_equal(err, "");
+	unlink(path);
+	return text;
+}
+
+static const char trunc_conf[] = "table-size 4096\n"
+				 "answer-rule big {\n"
+				 "\tsize 1000\n"
+				 "\tbytes 20k/10s\n"
+				 "\taction truncate\n"
+				 "}\n";
+
+/*
+ * 4000-octet answers to two destinations, captured whole and captured as
+ * the wire carries them, in fragments (IPv4 at MTU 1500: 3; IPv6 at
+ * 1280: 4), last fragment first and the two destinations' fragments
+ * interleaved: the fragments are judged as the whole answers were, with
+ * their whole length, and truncated as they were (a reassembled datagram
+ * that did not read as the answer could not be rewritten).
+ */
+static void fragmented_like_whole(int family)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	static struct frags a, b;
+	const char *abuser = family == 4 ? ABUSER4 : ABUSER6;
+	const char *legit = family == 4 ? LEGIT4 : LEGIT6;
+	size_t per = family == 4 ? 3 : 4;
+	char line[256], *whole, *frag;
+	struct capture c;
+
+	cap_open(&c, &eth, family);
+	for (unsigned i = 0; i < 20; i++) {
+		cap_answer(&c, T0 + i * 50 * MS, abuser, 4000, false);
+		if (i % 10 == 0)
+			cap_answer(&c, T0 + i * 50 * MS, legit, 4000, false);
+	}
+	cap_close(&c);
+	whole = replay_text(trunc_conf, c.path);
+
+	cap_open(&c, &eth, family);
+	for (unsigned i = 0; i < 20; i++) {
+		uint64_t t = T0 + i * 50 * MS;
+
+		frag_answer(&a, abuser, 4000, 1000 + i);
+		assert_int_equal(a.n, per);
+		if (i % 10 != 0) {
+			cap_frags_reversed(&c, t, &a, false);
+			continue;
+		}
+		frag_answer(&b, legit, 4000, 1000 + i);
+		for (size_t k = per; k-- > 0;) {
+			cap_frag(&c, t, &a, k, false);
+			cap_frag(&c, t, &b, k, false);
+		}
+	}
+	cap_close(&c);
+	frag = replay_text(trunc_conf, c.path);
+
+	snprintf(line, sizeof(line),
+		 "packets: read=%zu decided=22 skipped=%zu (not-ip=0 "
+		 "outgoing=0 not-udp53=0 fragments=%zu answers-in=0 "
+		 "unqueued=0) "
+		 "reassembled=%zu datagrams=22 dropped=0 (duplicate=0 "
+		 "overlap=0 bad=0 "
+		 "timeout=0 no-room=0) incomplete=0 held=0",
+		 22 * per, 22 * per, 22 * per, 22 * per);
+	assert_line(frag, line);
+	assert_string_equal(after_packets(frag), after_packets(whole));
+	assert_int_equal(report_field(frag, "rule big:", "bytes"), 22 * 4000);
+	assert_true(report_field(frag, "rule big:", "truncated") > 0);
+	assert_int_equal(report_field(frag, "rule big:", "truncate-failed"), 0);
+	free(whole);
+	free(frag);
+}
+
+static void test_fragmented_answers_ipv4(void **state)
+{
+	(void)state;
+	fragmented_like_whole(4);
+}
+
+static void test_fragmented_answers_ipv6(void **state)
+{
+	(void)state;
+	fragmented_like_whole(6);
+}
+
+/*
+ * The ways a fragmented answer is lost: a repeated fragment (dropped
+ * alone), one overlapping another (its datagram dropped), one cut short
+ * by the capture, a last fragment that never came, fragments that wait
+ * past 30 s.  Only the two answers that came whole again are judged,
+ * exactly as the same two captured whole.
+ */
+static void test_fragment_losses(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	static struct frags x;
+	static uint8_t f[FRAG_STRIDE];
+	struct capture c;
+	char *whole, *frag;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	cap_answer(&c, T0, ABUSER4, 4000, false);
+	cap_answer(&c, T0, ABUSER4, 4000, false);
+	cap_close(&c);
+	whole = replay_text(trunc_conf, c.path);
+
+	cap_open(&c, &eth, 4);
+	/* 1: whole again; 2: with a fragment repeated */
+	frag_answer(&x, ABUSER4, 4000, 1);
+	cap_frags_reversed(&c, T0, &x, false);
+	frag_answer(&x, ABUSER4, 4000, 2);
+	cap_frag(&c, T0, &x, 0, false);
+	cap_frag(&c, T0, &x, 0, false);
+	cap_frag(&c, T0, &x, 1, false);
+	cap_frag(&c, T0, &x, 2, false);
+	/* 3: the second fragment 8 octets into the first; the third then
+	 * waits for a datagram that never completes, and times out */
+	frag_answer(&x, ABUSER4, 4000, 3);
+	cap_frag(&c, T0, &x, 0, false);
+	memcpy(f, x.f + FRAG_STRIDE, x.flen[1]);
+	pkt_put16(f + 6, (uint16_t)(pkt_get16(f + 6) - 1));
+	pkt_put16(f + 10, csum_ipv4_header(f, 20));
+	cap_big(&c, T0, f, x.flen[1], false);
+	cap_frag(&c, T0, &x, 2, false);
+	/* 5: two fragments at 10 s ... */
+	frag_answer(&x, ABUSER4, 4000, 5);
+	cap_frag(&c, T0 + 10 * SEC, &x, 0, false);
+	cap_frag(&c, T0 + 10 * SEC, &x, 1, false);
+	/* 4: no last fragment, and a copy of the first cut by the capture */
+	frag_answer(&x, ABUSER4, 4000, 4);
+	cap_frag(&c, T0 + 20 * SEC, &x, 0, false);
+	cap_frag(&c, T0 + 20 * SEC, &x, 1, false);
+	cap_big(&c, T0 + 20 * SEC, x.f, x.flen[0] - 10, false);
+	/* ... 5: and its last 35 s after them */
+	frag_answer(&x, ABUSER4, 4000, 5);
+	cap_frag(&c, T0 + 45 * SEC, &x, 2, false);
+	cap_close(&c);
+	frag = replay_text(trunc_conf, c.path);
+
+	/* 16 fragments: 6 reassembled, 1 repeated, 2 dropped with the
+	 * overlap, 1 cut, 3 timed out
+	 * (at 45 s: answer 3's third and answer 5's first two), 3 held at
+	 * the end (answer 4's two, answer 5's last) */
+	assert_line(frag, "packets: read=16 decided=2 skipped=16 (not-ip=0 "
+			  "outgoing=0 not-udp53=0 fragments=16 answers-in=0 "
+			  "unqueued=0) "
+			  "reassembled=6 datagrams=2 dropped=7 (duplicate=1 "
+			  "overlap=2 bad=1 timeout=3 no-room=0) incomplete=2 "
+			  "held=3");
+	assert_string_equal(strstr(frag, "\nrule big: "),
+			    strstr(whole, "\nrule big: "));
+	assert_int_equal(report_field(frag, "rule big:", "bytes"), 8000);
+	free(whole);
+	free(frag);
+}
+
+/* A query of len octets (IP) for big.example from src, fragmented at mtu
+ * (IPv6: identification id). */
+static void frag_query(struct frags *x, const char *src, uint16_t qtype,
+		       size_t mtu, uint32_t id)
+{
+	x->len = pkt_query_from(x->whole, src, "big.example", qtype);
+	if (strchr(src, ':') != NULL) {
+		x->n = frag_ipv6(x->whole, x->len, 40, 6, id, mtu, x->f,
+				 x->flen, 64);
+	} else {
+		pkt_put16(x->whole + 4, (uint16_t)id);
+		x->n = frag_ipv4(x->whole, x->len, mtu, x->f, x->flen, 64);
+	}
+	assert_int_equal(x->n, 2);
+}
+
+/*
+ * Queries that come fragmented (the mission's, each in two fragments)
+ * are decided whole, as the kernel hands them over after reassembly:
+ * the same verdicts as the mission captured whole.
+ */
+static void fragmented_queries(int family)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	static struct frags x;
+	const char *abuser = family == 4 ? ABUSER4 : ABUSER6;
+	const char *legit = family == 4 ? LEGIT4 : LEGIT6;
+	/* 24 octets of data in the first fragment */
+	size_t mtu = family == 4 ? 20 + 24 : 40 + 8 + 24;
+	char err[ERR_LEN], *text;
+	struct capture c;
+
+	cap_open(&c, &eth, family);
+	for (unsigned i = 0; i < 500; i++) {
+		frag_query(&x, abuser, T_ANY, mtu, i);
+		cap_frags_reversed(&c, T0 + i * 20 * MS, &x, false);
+		if (i % 50 == 0) {
+			frag_query(&x, legit, T_A, mtu, 1000 + i);
+			cap_frags_reversed(&c, T0 + i * 20 * MS, &x, false);
+		}
+	}
+	cap_close(&c);
+	assert_int_equal(run(mission_conf, c.path, &text, err), 0);
+	assert_line(text, "packets: read=1020 decided=510 skipped=1020 "
+			  "(not-ip=0 outgoing=0 not-udp53=0 fragments=1020) "
+			  "reassembled=1020 datagrams=510 dropped=0 "
+			  "(duplicate=0 overlap=0 bad=0 timeout=0 "
+			  "no-room=0) "
+			  "incomplete=0 held=0");
+	/* the mission's lines past the packets line */
+	assert_line(text, "rule any-abuse: matched=500 accepted=5 dropped=495 "
+			  "would-drop=0 held-down=0 total-refused=0");
+	assert_line(text, family == 4 ? "   1 198.51.100.66/32 any-abuse 495"
+				      : "   1 2001:db8:66::/56 any-abuse 495");
+	assert_line(text, "totals: queries=510 accepted=15 dropped=495 "
+			  "malformed=0 allowed=0 evicted=0 evicted-limited=0");
+	assert_line(text, "drop: rule=495 malformed=0 fragments=0");
+	assert_no_line_starting(text, "answers:");
+	free(text);
+	unlink(c.path);
+}
+
+static void test_fragmented_queries_ipv4(void **state)
+{
+	(void)state;
+	fragmented_queries(4);
+}
+
+static void test_fragmented_queries_ipv6(void **state)
+{
+	(void)state;
+	fragmented_queries(6);
+}
+
+/*
+ * Linux cooked captures say which way a packet went: the resolver's
+ * answers (sent, from port 53) are judged, fragmented or not; its own
+ * queries upstream (sent, to port 53) are not, nor the answers it
+ * receives from upstream (from port 53, received, fragmented or not);
+ * the queries it receives are.
+ */
+static void test_cooked_answers(void **state)
+{
+	static const struct link cooked[] = {
+		{"linux cooked v1", DLT_LINUX_SLL, 0, false},
+		{"linux cooked v2", DLT_LINUX_SLL2, 0, false},
+	};
+	static struct frags x;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		char err[ERR_LEN], *text;
+		struct capture c;
+
+		cap_open(&c, &cooked[i], 4);
+		for (int k = 0; k < 8; k++)
+			cap_answer(&c, T0, ABUSER4, 1000, true);
+		frag_answer(&x, ABUSER4, 4000, 77);
+		cap_frags_reversed(&c, T0, &x, true);
+		for (int k = 0; k < 3; k++)
+			cap_query(&c, T0, ABUSER4, T_ANY);
+		/* the resolver asking upstream, and its answers */
+		for (int k = 0; k < 2; k++) {
+			uint8_t ip[FRAME_MAX];
+
+			cap_ip(&c, T0, ip,
+			       pkt_query_from(ip, "198.51.100.1", "big.example",
+					      T_ANY),
+			       true);
+			cap_answer(&c, T0, "198.51.100.1", 1000, false);
+		}
+		/* an upstream answer big enough to come in fragments */
+		frag_answer(&x, "198.51.100.1", 4000, 78);
+		cap_frags_reversed(&c, T0, &x, false);
+		cap_close(&c);
+		print_message("link: %s\n", cooked[i].name);
+		assert_int_equal(run(answer_conf, c.path, &text, err), 0);
+		/* read + datagrams made whole = decided + skipped */
+		assert_line(text, "packets: read=21 decided=12 skipped=11 "
+				  "(not-ip=0 outgoing=2 not-udp53=0 "
+				  "fragments=6 answers-in=3 unqueued=0) "
+				  "reassembled=6 "
+				  "datagrams=2 dropped=0 (duplicate=0 "
+				  "overlap=0 bad=0 "
+				  "timeout=0 no-room=0) incomplete=0 held=0");
+		/* 4 of the 1000-octet answers fill the burst: the rest and
+		 * the 4000-octet one are refused */
+		assert_line(text, "rule big: matched=9 accepted=4 dropped=5 "
+				  "would-drop=0 held-down=0 total-refused=0 "
+				  "bytes=12000 bytes-refused=8000 "
+				  "truncated=0 truncate-failed=0 "
+				  "would-refuse-bytes=0");
+		assert_line(text, "   1 198.51.100.66/32 big 8000");
+		assert_line(text, "totals: queries=3 accepted=3 dropped=0 "
+				  "malformed=0 allowed=0 evicted=0 "
+				  "evicted-limited=0");
+		assert_line_starting(text,
+				     "answers: packets=9 verdicts=9 accepted=4 "
+				     "dropped=5 replaced=0 answers=9 "
+				     "bytes=12000 not-answers=0 allowed=0 "
+				     "malformed=0 fragments=0 other=0 "
+				     "invalid=0 cut=0 ");
+		free(text);
+		unlink(c.path);
+	}
+}
+
+/*
+ * The real capture of tests/data (make-answer-fragments.sh: Unbound's
+ * TXT answers in fragments at MTU 1280, three to 198.51.100.66 and three
+ * to 2001:db8:2:1::1, dig's message sizes beside it).  Every answer is
+ * judged whole: its octets are dig's size and the IP and UDP headers.  A
+ * log rule of 5000 octets an hour lets each destination have answers
+ * until it is past 5000 (the GCRA takes one while the bucket is less than
+ * its burst ahead: two of 4 KB) and would refuse the third; a rule of
+ * 100k lets all through.  The small answer is under the size: unqueued.
+ */
+static void test_real_capture(void **state)
+{
+	static const char conf[] = "table-size 4096\n"
+				   "answer-rule shadow {\n"
+				   "\tsize 1000\n"
+				   "\tbytes 5000/1h\n"
+				   "\taction log\n"
+				   "}\n"
+				   "answer-rule big {\n"
+				   "\tsize 1000\n"
+				   "\tbytes 100k/10s\n"
+				   "\taction truncate\n"
+				   "}\n";
+	char err[ERR_LEN], line[256], *text;
+	uint64_t v4 = 0, v6 = 0;
+	unsigned fam, size;
+	int n = 0;
+	FILE *f;
+
+	(void)state;
+	f = fopen("tests/data/answer-fragments.sizes", "r");
+	assert_non_null(f);
+	while (fscanf(f, "%u %u", &fam, &size) == 2) {
+		/* the third of each family is the one refused */
+		if (fam == 4)
+			v4 = 20 + 8 + size;
+		else
+			v6 = 40 + 8 + size;
+		n++;
+	}
+	fclose(f);
+	assert_int_equal(n, 6);
+	assert_int_equal(
+		run(conf, "tests/data/answer-fragments.pcap", &text, err), 0);
+	assert_line(text, "packets: read=32 decided=13 skipped=25 (not-ip=0 "
+			  "outgoing=0 not-udp53=0 fragments=24 answers-in=0 "
+			  "unqueued=1) reassembled=24 datagrams=6 dropped=0 "
+			  "(duplicate=0 overlap=0 bad=0 timeout=0 no-room=0) "
+			  "incomplete=0 held=0");
+	snprintf(line, sizeof(line),
+		 "rule shadow: matched=6 accepted=4 dropped=0 would-drop=2 "
+		 "held-down=0 total-refused=0 bytes=%" PRIu64
+		 " bytes-refused=0 truncated=0 truncate-failed=0 "
+		 "would-refuse-bytes=%" PRIu64,
+		 3 * v4 + 3 * v6, v4 + v6);
+	assert_line(text, line);
+	snprintf(line, sizeof(line),
+		 "rule big: matched=6 accepted=6 dropped=0 would-drop=0 "
+		 "held-down=0 total-refused=0 bytes=%" PRIu64
+		 " bytes-refused=0 truncated=0 truncate-failed=0 "
+		 "would-refuse-bytes=0",
+		 3 * v4 + 3 * v6);
+	assert_line(text, line);
+	snprintf(line, sizeof(line), "   1 2001:db8:2::/56 shadow %" PRIu64,
+		 v6);
+	assert_line(text, line);
+	snprintf(line, sizeof(line), "   2 198.51.100.66/32 shadow %" PRIu64,
+		 v4);
+	assert_line(text, line);
+	assert_line(text, "totals: queries=7 accepted=7 dropped=0 malformed=0 "
+			  "allowed=0 evicted=0 evicted-limited=0");
+	snprintf(line, sizeof(line),
+		 "answers: packets=6 verdicts=6 accepted=6 dropped=0 "
+		 "replaced=0 answers=6 bytes=%" PRIu64 " not-answers=0 ",
+		 3 * v4 + 3 * v6);
+	assert_line_starting(text, line);
+	free(text);
+}
+
+/*
+ * What the daemon's kernel rules never queue is not decided: with `serve
+ * 198.51.100.64/26` (IPv4 only, so IPv6 is judged whole), queries from
+ * and answers to 198.51.100.10 are unqueued, those of 198.51.100.66 and
+ * of IPv6 are judged; so are answers of the smallest size and more, and
+ * not one octet less.
+ */
+static void test_unqueued(void **state)
+{
+	static const char conf[] = "table-size 4096\n"
+				   "serve 198.51.100.64/26\n"
+				   "rule any-abuse {\n"
+				   "\tqtype ANY\n"
+				   "\tlimit 2/5s\n"
+				   "}\n"
+				   "answer-rule big {\n"
+				   "\tsize 1000\n"
+				   "\tbytes 4000/10s\n"
+				   "}\n"
+				   "answer-rule bigger {\n"
+				   "\tsize 1200\n"
+				   "\tbytes 4000/10s\n"
+				   "}\n";
+	static const struct link raw = {"raw", DLT_RAW, 0, false};
+	char err[ERR_LEN], *text;
+	struct capture c;
+
+	(void)state;
+	cap_open(&c, &raw, 4);
+	for (int i = 0; i < 3; i++) {
+		cap_query(&c, T0, ABUSER4, T_ANY);
+		cap_query(&c, T0, LEGIT4, T_ANY);
+		cap_query(&c, T0, ABUSER6, T_ANY);
+	}
+	for (int i = 0; i < 5; i++) {
+		cap_answer(&c, T0, ABUSER4, 1000, false);
+		cap_answer(&c, T0, ABUSER4, 999, false);
+		cap_answer(&c, T0, LEGIT4, 1000, false);
+		cap_answer(&c, T0, ABUSER6, 1000, false);
+	}
+	cap_close(&c);
+	assert_int_equal(run(conf, c.path, &text, err), 0);
+	assert_line(text, "packets: read=29 decided=16 skipped=13 (not-ip=0 "
+			  "outgoing=0 not-udp53=0 fragments=0 answers-in=0 "
+			  "unqueued=13)");
+	assert_line(text, "rule any-abuse: matched=6 accepted=4 dropped=2 "
+			  "would-drop=0 held-down=0 total-refused=0");
+	/* four of 1000 octets fill each destination's 4000 */
+	assert_line(text, "rule big: matched=10 accepted=8 dropped=2 "
+			  "would-drop=0 held-down=0 total-refused=0 "
+			  "bytes=10000 bytes-refused=2000 truncated=0 "
+			  "truncate-failed=0 would-refuse-bytes=0");
+	assert_line(text, "totals: queries=6 accepted=4 dropped=2 malformed=0 "
+			  "allowed=0 evicted=0 evicted-limited=0");
+	assert_line_starting(text, "answers: packets=10 verdicts=10 accepted=8 "
+				   "dropped=2 replaced=0 answers=10 "
+				   "bytes=10000 ");
+	free(text);
+	unlink(c.path);
+}
+
+/*
+ * Between port 53 and port 53, and with no direction recorded, the QR
+ * bit says which path.  An answer the capture cut short (to 186 octets of
+ * its 1500, below the rule's size) is judged at its own length, as the
+ * daemon saw it whole, and counted as cut.
+ */
+static void test_port53_both_and_cut(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	static uint8_t ip[2000];
+	char err[ERR_LEN], *text;
+	struct capture c;
+	struct pcap_pkthdr h;
+	static uint8_t f[2100];
+	size_t len, flen;
+
+	(void)state;
+	cap_open(&c, &eth, 4);
+	len = pkt_answer_to(ip, ABUSER4, "big.example", 16, 1500);
+	pkt_put16(ip + 22, 53); /* to port 53 too */
+	cap_big(&c, T0, ip, len, false);
+	len = pkt_query_from(ip, ABUSER4, "big.example", T_ANY);
+	pkt_put16(ip + 20, 53); /* from port 53 too */
+	cap_ip(&c, T0, ip, len, false);
+	/* 1500 octets on the wire, 186 of them captured */
+	len = pkt_answer_to(ip, ABUSER4, "big.example", 16, 1500);
+	flen = frame_wrap(&c, ip, len, false, f);
+	memset(&h, 0, sizeof(h));
+	h.ts.tv_sec = (time_t)(T0 / SEC);
+	h.caplen = (bpf_u_int32)(14 + 186);
+	h.len = (bpf_u_int32)flen;
+	pcap_dump((u_char *)c.dump, &h, f);
+	cap_close(&c);
+	assert_int_equal(run(answer_conf, c.path, &text, err), 0);
+	assert_line(text, "packets: read=3 decided=3 skipped=0 (not-ip=0 "
+			  "outgoing=0 not-udp53=0 fragments=0 answers-in=0 "
+			  "unqueued=0)");
+	assert_line(text, "rule big: matched=2 accepted=2 dropped=0 "
+			  "would-drop=0 held-down=0 total-refused=0 "
+			  "bytes=3000 bytes-refused=0 truncated=0 "
+			  "truncate-failed=0 would-refuse-bytes=0");
+	assert_line(text, "totals: queries=1 accepted=1 dropped=0 malformed=0 "
+			  "allowed=0 evicted=0 evicted-limited=0");
+	assert_line_starting(text, "answers: packets=2 verdicts=2 accepted=2 "
+				   "dropped=0 replaced=0 answers=2 bytes=3000 "
+				   "not-answers=0 allowed=0 malformed=0 "
+				   "fragments=0 other=0 invalid=0 cut=1 ");
+	free(text);
+	unlink(c.path);
+}
+
+/*
+ * The longest answer a header can claim, cut by the capture to 200
+ * octets: an IPv6 payload length of 65535 is judged at 65575 octets, its
+ * missing ones as zeros.
+ */
+static void test_cut_longest(void **state)
+{
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	static uint8_t ip[2000], f[2100];
+	char err[ERR_LEN], *text;
+	struct pcap_pkthdr h;
+	struct capture c;
+	size_t len, flen;
+
+	(void)state;
+	cap_open(&c, &eth, 6);
+	len = pkt_answer_to(ip, ABUSER6, "big.example", 16, 1500);
+	pkt_put16(ip + 4, 65535);
+	pkt_put16(ip + 44, 65535);
+	flen = frame_wrap(&c, ip, len, false, f);
+	memset(&h, 0, sizeof(h));
+	h.ts.tv_sec = (time_t)(T0 / SEC);
+	h.caplen = 14 + 200;
+	h.len = (bpf_u_int32)(14 + 40 + 65535);
+	pcap_dump((u_char *)c.dump, &h, f);
+	cap_close(&c);
+	(void)flen;
+	assert_int_equal(run(answer_conf, c.path, &text, err), 0);
+	assert_line_starting(text, "answers: packets=1 verdicts=1 accepted=1 "
+				   "dropped=0 replaced=0 answers=1 "
+				   "bytes=65575 not-answers=0 allowed=0 "
+				   "malformed=0 fragments=0 other=0 invalid=0 "
+				   "cut=1 ");
+	free(text);
+	unlink(c.path);
+}
+
+/*
+ * The capture filter README.md gives for answers keeps every fragment of
+ * an answer (non-first ones carry no UDP header), and the queries and
+ * whole answers; libpcap's own compiler is the judge.
+ */
+static void test_capture_filter(void **state)
+{
+	static const char filter[] =
+		"udp port 53 or (ip[6:2] & 0x1fff != 0) or ip6[6] = 44";
+	static const struct link links_f[] = {
+		{"ethernet", DLT_EN10MB, 0, false},
+		{"linux cooked v1", DLT_LINUX_SLL, 0, false},
+		{"linux cooked v2", DLT_LINUX_SLL2, 0, false},
+	};
+	static struct frags x;
+
+	(void)state;
+	for (size_t l = 0; l < 3; l++) {
+		for (int family = 4; family <= 6; family += 2) {
+			static uint8_t f[BIG_FRAME], ip[FRAME_MAX];
+			struct bpf_program prog;
+			struct pcap_pkthdr h;
+			struct capture c;
+			pcap_t *dead;
+			size_t n;
+
+			memset(&c, 0, sizeof(c));
+			c.link = links_f[l];
+			c.family = family;
+			dead = pcap_open_dead(links_f[l].dlt, 65535);
+			assert_non_null(dead);
+			assert_int_equal(pcap_compile(dead, &prog, filter, 1,
+						      PCAP_NETMASK_UNKNOWN),
+					 0);
+			memset(&h, 0, sizeof(h));
+			frag_answer(&x, family == 4 ? ABUSER4 : ABUSER6, 4000,
+				    9);
+			for (size_t k = 0; k < x.n; k++) {
+				n = frame_wrap(&c, x.f + k * FRAG_STRIDE,
+					       x.flen[k], false, f);
+				h.caplen = h.len = (bpf_u_int32)n;
+				assert_true(pcap_offline_filter(&prog, &h, f));
+			}
+			n = frame_wrap(&c, x.whole, x.len, false, f);
+			h.caplen = h.len = (bpf_u_int32)n;
+			assert_true(pcap_offline_filter(&prog, &h, f));
+			n = pkt_query_from(ip, family == 4 ? ABUSER4 : ABUSER6,
+					   "big.example", T_ANY);
+			n = frame_wrap(&c, ip, n, false, f);
+			h.caplen = h.len = (bpf_u_int32)n;
+			assert_true(pcap_offline_filter(&prog, &h, f));
+			/* and not NTP */
+			n = family == 4
+				    ? pkt_ipv4_udp(ip, ABUSER4, "198.51.100.1",
+						   40000, 123, ip + 200, 48)
+				    : pkt_ipv6_udp(ip, ABUSER6, "2001:db8:1::1",
+						   40000, 123, ip + 200, 48);
+			n = frame_wrap(&c, ip, n, false, f);
+			h.caplen = h.len = (bpf_u_int32)n;
+			assert_false(pcap_offline_filter(&prog, &h, f));
+			pcap_freecode(&prog);
+			pcap_close(dead);
+		}
+	}
+}
+
+/*
+ * README.md's filter for one interface, where the capture records no
+ * direction: the resolver's (198.51.100.1) answers and their fragments,
+ * the queries it receives, and not its own queries upstream nor their
+ * answers.
+ */
+static void test_capture_filter_one_interface(void **state)
+{
+	static const char filter[] =
+		"(udp dst port 53 and not src host 198.51.100.1) or "
+		"(src host 198.51.100.1 and (udp src port 53 or "
+		"ip[6:2] & 0x1fff != 0))";
+	static const struct link eth = {"ethernet", DLT_EN10MB, 0, false};
+	static uint8_t f[BIG_FRAME], ip[FRAME_MAX], dns[300];
+	static struct frags x;
+	struct bpf_program prog;
+	struct pcap_pkthdr h;
+	struct capture c;
+	pcap_t *dead;
+	size_t n, dlen = pkt_dns_query(dns, 1, "big.example", T_ANY);
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.link = eth;
+	c.family = 4;
+	dead = pcap_open_dead(DLT_EN10MB, 65535);
+	assert_non_null(dead);
+	assert_int_equal(
+		pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN), 0);
+	memset(&h, 0, sizeof(h));
+	frag_answer(&x, ABUSER4, 4000, 9);
+	for (size_t k = 0; k < x.n; k++) {
+		n = frame_wrap(&c, x.f + k * FRAG_STRIDE, x.flen[k], false, f);
+		h.caplen = h.len = (bpf_u_int32)n;
+		assert_true(pcap_offline_filter(&prog, &h, f));
+	}
+	n = frame_wrap(&c, ip, pkt_query_from(ip, ABUSER4, "big.example", 1),
+		       false, f);
+	h.caplen = h.len = (bpf_u_int32)n;
+	assert_true(pcap_offline_filter(&prog, &h, f));
+	/* the resolver asking upstream, and the answer it gets */
+	n = pkt_ipv4_udp(ip, "198.51.100.1", "203.0.113.53", 40000, 53, dns,
+			 dlen);
+	n = frame_wrap(&c, ip, n, false, f);
+	h.caplen = h.len = (bpf_u_int32)n;
+	assert_false(pcap_offline_filter(&prog, &h, f));
+	dns[2] |= 0x80;
+	n = pkt_ipv4_udp(ip, "203.0.113.53", "198.51.100.1", 53, 40000, dns,
+			 dlen);
+	n = frame_wrap(&c, ip, n, false, f);
+	h.caplen = h.len = (bpf_u_int32)n;
+	assert_false(pcap_offline_filter(&prog, &h, f));
+	pcap_freecode(&prog);
+	pcap_close(dead);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1072,6 +2097,24 @@ int main(void)
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_top_twenty),
+		cmocka_unit_test(test_query_only_unchanged),
+		cmocka_unit_test(test_query_only_answer_rule),
+		cmocka_unit_test(test_answers_at_once_ipv4),
+		cmocka_unit_test(test_answers_at_once_ipv6),
+		cmocka_unit_test(test_answers_promise),
+		cmocka_unit_test(test_answers_total_cap),
+		cmocka_unit_test(test_fragmented_answers_ipv4),
+		cmocka_unit_test(test_fragmented_answers_ipv6),
+		cmocka_unit_test(test_fragment_losses),
+		cmocka_unit_test(test_fragmented_queries_ipv4),
+		cmocka_unit_test(test_fragmented_queries_ipv6),
+		cmocka_unit_test(test_cooked_answers),
+		cmocka_unit_test(test_real_capture),
+		cmocka_unit_test(test_unqueued),
+		cmocka_unit_test(test_port53_both_and_cut),
+		cmocka_unit_test(test_cut_longest),
+		cmocka_unit_test(test_capture_filter),
+		cmocka_unit_test(test_capture_filter_one_interface),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,14 +2,16 @@
 /*
  * libFuzzer target for capture replay: the input is read as a capture
  * file (pcap or pcapng, from memory) and replayed to the end under a
- * policy that uses every kind of rule, with a small table so that
- * evictions happen too.
+ * policy that uses every kind of rule, answer rules too, with a small
+ * table so that evictions happen too.
  *
  * Besides not crashing, leaking or hanging, the report must add up:
- * packets read are decided or skipped for one of the reasons listed,
- * verdicts are the decided packets, the accept and drop splits are the
- * verdicts, and every limited episode ended, still runs or was evicted.
- * A refusal must say why.
+ * packets read (and datagrams made whole from fragments) are decided or
+ * skipped for one of the reasons listed, every fragment was reassembled,
+ * dropped for a reason or is still held, verdicts of both paths are the
+ * decided packets, the accept and drop splits are the verdicts, and
+ * every limited episode ended, still runs or was evicted.  A refusal
+ * must say why.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +45,19 @@ static const char policy_text[] = "table-size 64\n"
 				  "rule zone {\n"
 				  "\tqname www.example\n"
 				  "\tlimit 5/1s\n"
+				  "}\n"
+				  "answer-rule big {\n"
+				  "\tsize 512\n"
+				  "\tbytes 8k/10s\n"
+				  "\ttotal-bytes 64k/1s\n"
+				  "\tipv4-prefix 24\n"
+				  "\taction truncate\n"
+				  "\tslip 2\n"
+				  "}\n"
+				  "answer-rule shadow-answers {\n"
+				  "\tqtype TXT\n"
+				  "\tlimit 3/1s\n"
+				  "\taction log\n"
 				  "}\n";
 
 static void require(bool ok)
@@ -65,8 +80,8 @@ static const char *line_of(const char *text, const char *prefix)
 	abort();
 }
 
-/* The number after " key=" (or "(key=") in the line; it must be there. */
-static uint64_t field(const char *line, const char *key)
+/* The number after " key=" (or "(key=") in the line; absent: missing. */
+static uint64_t field_or(const char *line, const char *key, bool *missing)
 {
 	const char *end = strchr(line, '\n');
 	size_t n = strlen(key);
@@ -82,7 +97,26 @@ static uint64_t field(const char *line, const char *key)
 			return v;
 		}
 	}
-	abort();
+	*missing = true;
+	return 0;
+}
+
+/* The same; it must be there. */
+static uint64_t field(const char *line, const char *key)
+{
+	bool missing = false;
+	uint64_t v = field_or(line, key, &missing);
+
+	require(!missing);
+	return v;
+}
+
+/* The same, 0 when it is not there. */
+static uint64_t field0(const char *line, const char *key)
+{
+	bool missing = false;
+
+	return field_or(line, key, &missing);
 }
 
 static void check_report(const char *text)
@@ -92,17 +126,42 @@ static void check_report(const char *text)
 	const char *ac = line_of(text, "accept: ");
 	const char *dr = line_of(text, "drop: ");
 	const char *ep = line_of(text, "episodes: ");
+	/* the policy has answer rules: the answers line is always there */
+	const char *an = line_of(text, "answers: ");
 	uint64_t decided = field(pk, "decided");
 	uint64_t skipped = field(pk, "skipped");
+	uint64_t fragments = field(pk, "fragments");
+	uint64_t datagrams = field0(pk, "datagrams");
 	uint64_t accepted = field(to, "accepted");
 	uint64_t dropped = field(to, "dropped");
+	uint64_t a_decided = field(an, "verdicts");
 
-	require(field(pk, "read") == decided + skipped);
+	require(field(pk, "read") + datagrams == decided + skipped);
 	require(skipped == field(pk, "not-ip") + field(pk, "outgoing") +
-				   field(pk, "not-udp53") +
-				   field(pk, "fragments"));
+				   field(pk, "not-udp53") + fragments +
+				   field(pk, "answers-in") +
+				   field(pk, "unqueued"));
+	if (fragments > 0) {
+		require(fragments == field(pk, "reassembled") +
+					     field(pk, "dropped") +
+					     field(pk, "held"));
+		require(field(pk, "dropped") ==
+			field(pk, "duplicate") + field(pk, "overlap") +
+				field(pk, "bad") + field(pk, "timeout") +
+				field(pk, "no-room"));
+		require(datagrams <= field(pk, "reassembled"));
+		require(field(pk, "incomplete") <= field(pk, "held"));
+	} else {
+		require(datagrams == 0);
+	}
 
-	require(accepted + dropped == decided);
+	require(accepted + dropped + a_decided == decided);
+	require(a_decided == field(an, "accepted") + field(an, "dropped") +
+				     field(an, "replaced"));
+	require(field(an, "packets") == a_decided);
+	require(field(an, "answers") + field(an, "not-answers") <= a_decided);
+	require(field(an, "cut") <= a_decided);
+	require(field(an, "evicted-limited") <= field(an, "evicted"));
 	require(field(to, "queries") <= decided);
 	require(field(to, "allowed") == field(ac, "allow-listed"));
 	require(field(to, "evicted-limited") <= field(to, "evicted"));
@@ -117,7 +176,8 @@ static void check_report(const char *text)
 
 	require(field(ep, "limited") == field(ep, "released") +
 						field(ep, "running") +
-						field(to, "evicted-limited"));
+						field(to, "evicted-limited") +
+						field(an, "evicted-limited"));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -147,14 +147,15 @@ probe_start() {
 	local out=$RUN_DIR/$1 payload=$2 count=$3
 
 	shift 3
-	ip netns exec "$SRV_NS" "$PROBE" "$QNUM" "$payload" "$count" 10 "$@" \
+	ip netns exec "$SRV_NS" "$PROBE" "$QNUM" "$payload" "$count" 30 "$@" \
 		>"$out" 2>&1 &
 	PROBE_PID=$!
 	track_pid "$PROBE_PID"
 	wait_file "$out" '^ready queue='
 }
 
-# Waits for the probe to end (it does after COUNT packets, or 10 s) and sets
+# Waits for the probe to end (it does after COUNT packets, or 30 s: the
+# clients are slow to start on a loaded machine) and sets
 # PROBE_LINE, its closing line.
 probe_wait() {
 	local status=0

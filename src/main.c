@@ -1204,7 +1204,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	d.cfg = reload_load_config(path, false, err, sizeof(err));
+	/* a replay reads the file alone: it may run on another machine, with
+	 * neither the daemon's user nor its directories */
+	d.cfg = capture != NULL
+			? config_load(path, err, sizeof(err))
+			: reload_load_config(path, false, err, sizeof(err));
 	if (d.cfg == NULL) {
 		fprintf(stderr, "dnsrl: %s\n", err);
 		return 1;

@@ -170,6 +170,13 @@ EOF2
 	# 12 TXT and 6 ANY of ~4 KB (the 4 truncated queries draw small
 	# answers, which the daemon's rules never queue)
 	assert_eq "answers judged by the daemon" "$(kv answers "$live")" 18
+	# a replay needs the file alone: on an analyst's machine there is
+	# neither the daemon's user nor its directories
+	sed -e 's|^user[[:space:]].*|user dnsrl-no-such-user|' \
+		-e 's|^control-socket[[:space:]].*|control-socket /nonexistent/dnsrl/c.sock|' \
+		"$TOP/conf/dnsrl.conf" >"$RUN_DIR/elsewhere.conf"
+	assert_true "replay under the shipped file, without its user or directories" \
+		"$DNSRL" -r "$cap" -c "$RUN_DIR/elsewhere.conf"
 	dnsrl_finish
 }
 

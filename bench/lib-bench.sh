@@ -86,7 +86,10 @@ gen() {
 # Removes every rule of the server namespace's INPUT and OUTPUT chains
 # (filter; INPUT and OUTPUT of mangle; INPUT of security) and dnsrl's
 # chains, which sit in mangle (the namespace is the run's own: nothing
-# else is there).
+# else is there); then dnsrl's kernel-hold sets and their accounting
+# objects (dnsrl --remove-rules), which outlive the rules: left in place,
+# the next daemon would read their holds back and start with the last
+# configuration's sources held.
 rules_clear() {
 	local ipt c
 
@@ -103,6 +106,7 @@ rules_clear() {
 			fi
 		done
 	done
+	srv "$DNSRL" --remove-rules
 }
 
 # The in-kernel recipe of the blog, written properly: an ANY query (qtype

@@ -62,6 +62,22 @@ cpu_ns_workers() {
 	echo "$s"
 }
 
+# CPU time of process PID (all its threads) in clock ticks: utime +
+# stime, fields 14 and 15 of /proc/PID/stat (counted from after the
+# command's closing parenthesis, which may hide spaces).
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# "BUSY IDLE STEAL" clock ticks of CPU N so far, machine-wide (the cpuN
+# line of /proc/stat: user nice system idle iowait irq softirq steal):
+# busy = user + nice + system + irq + softirq, idle = idle + iowait,
+# steal = taken by the hypervisor for others.
+cpu_stat() {
+	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8, $5 + $6, $9 }' \
+		/proc/stat
+}
+
 # A / B with D decimals ("-" when B is 0 or either is not a number).
 ratio() {
 	awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN {
@@ -224,6 +240,13 @@ queue_kstats() {
 	srv awk -v q="$1" '$1 == q { w = $3; k = $6; u = $7; s = $8 }
 		END { print w + 0, k + 0, u + 0, s + 0 }' \
 		/proc/net/netfilter/nfnetlink_queue
+}
+
+# Entries of ipset set NAME in the server namespace, 0 when there is no
+# such set.
+kset_entries() {
+	srv ipset list -t "$1" 2>/dev/null |
+		awk '/^Number of entries:/ { n = $4 } END { print n + 0 }'
 }
 
 # Waits up to 5 s until queue 0 of the server namespace has a reader bound.

@@ -105,6 +105,8 @@
 #	                 14 s, see the section's output]; the window (and
 #	                 dnsperf) lasts to 2 s before the flood's end
 #	HOLD_REPEAT      6: rounds, interleaved; medians [3]
+#	DNSRL_SETTLE     seconds a started dnsrl is left before a
+#	                 measurement (see lib-bench.sh) [3]
 #	SRV_CPU, GEN_CPU resolver + reader CPU, generators' CPU [1, 0]
 set -eu
 

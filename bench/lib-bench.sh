@@ -19,6 +19,11 @@ GEN_CPU=${GEN_CPU:-0}
 READER_KIND=
 READER_PID=
 READER_LINE=
+# Seconds a started dnsrl is left alone before anything is measured: its
+# first kernel-hold reads fault in their tables (two of 6 MB, some 40 ms
+# of CPU in the first 2.5 s), a start-up cost that would otherwise be
+# charged to the packets of the first window.
+DNSRL_SETTLE=${DNSRL_SETTLE:-3}
 
 # CPU time in ns of every thread of PID: field 1 of each
 # /proc/PID/task/*/schedstat, summed.
@@ -62,6 +67,22 @@ cpu_ns_workers() {
 	echo "$s"
 }
 
+# CPU time of process PID (all its threads) in clock ticks: utime +
+# stime, fields 14 and 15 of /proc/PID/stat (counted from after the
+# command's closing parenthesis, which may hide spaces).
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# "BUSY IDLE STEAL" clock ticks of CPU N so far, machine-wide (the cpuN
+# line of /proc/stat: user nice system idle iowait irq softirq steal):
+# busy = user + nice + system + irq + softirq, idle = idle + iowait,
+# steal = taken by the hypervisor for others.
+cpu_stat() {
+	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8, $5 + $6, $9 }' \
+		/proc/stat
+}
+
 # A / B with D decimals ("-" when B is 0 or either is not a number).
 ratio() {
 	awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN {
@@ -86,7 +107,10 @@ gen() {
 # Removes every rule of the server namespace's INPUT and OUTPUT chains
 # (filter; INPUT and OUTPUT of mangle; INPUT of security) and dnsrl's
 # chains, which sit in mangle (the namespace is the run's own: nothing
-# else is there).
+# else is there); then dnsrl's kernel-hold sets and their accounting
+# objects (dnsrl --remove-rules), which outlive the rules: left in place,
+# the next daemon would read their holds back and start with the last
+# configuration's sources held.
 rules_clear() {
 	local ipt c
 
@@ -103,6 +127,7 @@ rules_clear() {
 			fi
 		done
 	done
+	srv "$DNSRL" --remove-rules
 }
 
 # The in-kernel recipe of the blog, written properly: an ANY query (qtype
@@ -222,6 +247,13 @@ queue_kstats() {
 		/proc/net/netfilter/nfnetlink_queue
 }
 
+# Entries of ipset set NAME in the server namespace, 0 when there is no
+# such set.
+kset_entries() {
+	srv ipset list -t "$1" 2>/dev/null |
+		awk '/^Number of entries:/ { n = $4 } END { print n + 0 }'
+}
+
 # Waits up to 5 s until queue 0 of the server namespace has a reader bound.
 queue_bound_wait() {
 	local i
@@ -239,8 +271,8 @@ queue_bound_wait() {
 }
 
 # Starts the queue reader of KIND (bare or dnsrl [CONF]) on the
-# resolver's CPU, sets READER_PID.  The rules of the kind must be in
-# place.
+# resolver's CPU, sets READER_PID; a dnsrl is then left DNSRL_SETTLE s.
+# The rules of the kind must be in place.
 reader_start() {
 	READER_KIND=$1
 	READER_LINE=
@@ -263,6 +295,9 @@ reader_start() {
 		;;
 	esac
 	queue_bound_wait
+	if [ "$1" = dnsrl ]; then
+		sleep "$DNSRL_SETTLE"
+	fi
 }
 
 # Stops the reader and sets READER_LINE: "packets=N verdicts=N id-gaps=N"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# run.sh: the benchmark of `make bench`.  Five sections, each printing its
+# run.sh: the benchmark of `make bench`.  Six sections, each printing its
 # raw numbers as it goes, then one summary table (markdown):
 #
 #   1. decision cost in process: bench/decide, ns per packet (its own
@@ -46,7 +46,16 @@
 #      TXT queries from spoofed sources pushed past what Unbound answers,
 #      then the daemon stopped for a few seconds under a flood: the
 #      queue's kernel counters, Unbound's socket and counters, big
-#      answers by dig (lost, or their wait), small answers.
+#      answers by dig (lost, or their wait), small answers;
+#   6. kernel holds: ANY big.example from 1000 spoofed sources, each at
+#      1/s for 60 s (over the shipped rule's 2/5s: each is held within
+#      the first seconds), and dnsperf meanwhile, with no rule, dnsrl
+#      with `kernel-hold no` (held sources' queries dropped in the
+#      daemon) and dnsrl as shipped (dropped in the kernel, before the
+#      queue), interleaved rounds: over a window after the holds began,
+#      packets reaching the queue per second (its id sequence), the
+#      daemon's CPU per second (utime + stime), dnsperf's qps against no
+#      rule, big answers out of the resolver.
 #
 # Run as root (namespaces, iptables, raw sockets), after building:
 #
@@ -54,7 +63,7 @@
 #	sudo B=build bench/run.sh     # this script alone
 #
 # Settings (environment; defaults in brackets):
-#	BENCH_SECTIONS   sections to run ["1 2 3 4 5"]
+#	BENCH_SECTIONS   sections to run ["1 2 3 4 5 6"]
 #	DECIDE_PACKETS   packets of a timed decide run [1000000]
 #	CG_PACKETS       packets of a decide run under callgrind [100000]
 #	ANSWER_PACKETS   answers of a timed bench/answer run [100000]
@@ -88,6 +97,16 @@
 #	ANS_FLOOD_RATE   5c: the pushed flood's rate, pps [60000]
 #	ANS_STALL_RATE   5c: the flood's rate while the daemon stops [20000]
 #	ANS_STALL        5c: seconds the daemon is stopped [3]
+#	HOLD_SECONDS     6: the flood's length, s [60]
+#	HOLD_SOURCES     6: its spoofed sources [1000]
+#	HOLD_RATE        6: its rate, pps [HOLD_SOURCES: 1 ANY/s a source]
+#	HOLD_SETTLE      6: seconds of flood before the window [15: with
+#	                 the shipped rule every source is held by about
+#	                 14 s, see the section's output]; the window (and
+#	                 dnsperf) lasts to 2 s before the flood's end
+#	HOLD_REPEAT      6: rounds, interleaved; medians [3]
+#	DNSRL_SETTLE     seconds a started dnsrl is left before a
+#	                 measurement (see lib-bench.sh) [3]
 #	SRV_CPU, GEN_CPU resolver + reader CPU, generators' CPU [1, 0]
 set -eu
 
@@ -100,7 +119,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib-bench.sh
 . "$here/lib-bench.sh"
 
-BENCH_SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5}
+BENCH_SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6}
 DECIDE_PACKETS=${DECIDE_PACKETS:-1000000}
 CG_PACKETS=${CG_PACKETS:-100000}
 ANSWER_PACKETS=${ANSWER_PACKETS:-100000}
@@ -127,6 +146,11 @@ ANS_SECONDS=${ANS_SECONDS:-10}
 ANS_FLOOD_RATE=${ANS_FLOOD_RATE:-60000}
 ANS_STALL_RATE=${ANS_STALL_RATE:-20000}
 ANS_STALL=${ANS_STALL:-3}
+HOLD_SECONDS=${HOLD_SECONDS:-60}
+HOLD_SOURCES=${HOLD_SOURCES:-1000}
+HOLD_RATE=${HOLD_RATE:-$HOLD_SOURCES}
+HOLD_SETTLE=${HOLD_SETTLE:-15}
+HOLD_REPEAT=${HOLD_REPEAT:-3}
 # The configurations of section 5: no rule; the query path alone (the
 # shipped rule, as section 2's dnsrl); both paths (the same and an answer
 # rule), with a budget no destination reaches (5a), dropping (5b) and
@@ -184,7 +208,10 @@ echo "   settings: BENCH_SECTIONS='$BENCH_SECTIONS' BENCH_RATE=${BENCH_RATE:-pro
 	"E2E_REPEAT=$E2E_REPEAT E2E_SECONDS=$E2E_SECONDS" \
 	"DNSPERF_SECONDS=$DNSPERF_SECONDS E2E_SOURCES=$E2E_SOURCES" \
 	"DECIDE_PACKETS=$DECIDE_PACKETS CG_PACKETS=$CG_PACKETS" \
-	"MEM_SOURCES=$MEM_SOURCES RES_SOURCES=$RES_SOURCES"
+	"MEM_SOURCES=$MEM_SOURCES RES_SOURCES=$RES_SOURCES" \
+	"ANS_REPEAT=$ANS_REPEAT HOLD_SECONDS=$HOLD_SECONDS" \
+	"HOLD_SOURCES=$HOLD_SOURCES HOLD_RATE=$HOLD_RATE" \
+	"HOLD_SETTLE=$HOLD_SETTLE HOLD_REPEAT=$HOLD_REPEAT"
 echo "   $("$DNSRL" -V 2>&1 | head -n 1), tree $(git -C "$TOP" describe --always \
 	--dirty 2>/dev/null || echo unknown), build $BUILD"
 
@@ -375,6 +402,10 @@ config_up() {
 		dnsrl_rules_install "$DNSRL_TOTAL_CONF"
 		reader_start dnsrl "$DNSRL_TOTAL_CONF"
 		;;
+	dnsrl-nokh)
+		dnsrl_rules_install "$DNSRL_NOKH_CONF"
+		reader_start dnsrl "$DNSRL_NOKH_CONF"
+		;;
 	dnsrl-a | dnsrl-ad | dnsrl-at)
 		local conf=$DNSRL_ANS_E2E_CONF
 
@@ -388,7 +419,7 @@ config_up() {
 
 has_reader() {
 	case $1 in
-	bare | dnsrl | dnsrl-q | dnsrl-total | dnsrl-a | dnsrl-ad | dnsrl-at)
+	bare | dnsrl | dnsrl-q | dnsrl-total | dnsrl-nokh | dnsrl-a | dnsrl-ad | dnsrl-at)
 		return 0
 		;;
 	esac
@@ -399,7 +430,7 @@ has_reader() {
 queue_rule_packets() {
 	case $1 in
 	bare | dnsrl-q) rule_packets ;;
-	dnsrl | dnsrl-total) dnsrl_rule_packets ;;
+	dnsrl | dnsrl-total | dnsrl-nokh) dnsrl_rule_packets ;;
 	*) echo 0 ;;
 	esac
 }
@@ -1485,6 +1516,290 @@ section_answers() {
 	section_answers_overload
 }
 
+# --- 6. Kernel holds --------------------------------------------------------
+
+# The configurations of section 6: no rule; dnsrl with the shipped rule
+# and `kernel-hold no` (holds kept in the daemon: a held source's queries
+# still reach the queue, to be dropped there); dnsrl as shipped, kernel
+# holds on (section 2's dnsrl: a held source's queries of the rule's
+# types dropped before the queue).
+HOLD_CONFIGS="none dnsrl-nokh dnsrl"
+
+# The queue's id sequence and the entries of the IPv4 hold set, sampled
+# about once a second into FILE ("SECONDS ID-SEQUENCE ENTRIES", SECONDS
+# since T0) until the file STOP exists, at most HOLD_SECONDS + 15 times.
+hold_sample() {
+	local t0=$1 out=$2 stop=$3 i
+
+	for ((i = 0; i < HOLD_SECONDS + 15; i++)); do
+		[ -e "$stop" ] && break
+		# shellcheck disable=SC2016 # a script for the namespace's shell
+		srv sh -c 'awk "\$1 == 0 { s = \$8 } END { printf \"%d \", s }" \
+				/proc/net/netfilter/nfnetlink_queue
+			ipset list -t "$1" 2>/dev/null |
+				awk "/^Number of entries:/ { n = \$4 }
+					END { print n + 0 }"' sh "$HOLD_SET" |
+			awk -v a="$t0" -v b="$(date +%s.%N)" '{
+				printf "%.2f %s %s\n", b - a, $1, $2 }' >>"$out"
+		sleep 1
+	done
+}
+
+# dnsperf as in section 2 for SECONDS; prints "qps=N lost=N completed=N".
+hold_dnsperf() {
+	local out=$RUN_DIR/dnsperf-hold.out
+
+	gen dnsperf -s "$SRV4" -d "$RUN_DIR/queries.txt" -l "$1" \
+		-c 10 -q 100 -t 1 >"$out" 2>&1 || true
+	awk '/Queries per second:/ { q = $4 } /Queries lost:/ { l = $3 }
+		/Queries completed:/ { d = $3 }
+		END { printf "qps=%.0f lost=%s completed=%s\n", q, l, d }' "$out"
+}
+
+# One run of config K in round REP: the flood of HOLD_SECONDS, and from
+# HOLD_SETTLE s on, for HOLD_WINDOW s, dnsperf and the measured window.
+# Adds to the arrays of section_holds.
+hold_phase() {
+	local k=$1 rep=$2 fl dp sp stop smp t0 t1 h0 h1 b0 b1 bend y
+	local q0=0 q1=0 c0=0 c1=0 d0=0 d1=0 w dq line first all prof kh
+	local u0 u1 s0 s1 g0 g1
+
+	config_up "$k"
+	rules_counters "$ATTACK4"
+	stop=$RUN_DIR/hold.stop
+	smp=$RUN_DIR/hold.$k.$rep
+	rm -f "$stop" "$smp"
+	hold_sample "$(date +%s.%N)" "$smp" "$stop" &
+	sp=$!
+	track_pid "$sp"
+	gen "$QGEN" flood --dst "$SRV4" --src-net "$FLOOD4_NET" \
+		--sources "$HOLD_SOURCES" --rate "$HOLD_RATE" \
+		--duration "$HOLD_SECONDS" --qtype ANY --qname big.example \
+		>"$RUN_DIR/flood.out" 2>&1 &
+	fl=$!
+	track_pid "$fl"
+	sleep "$HOLD_SETTLE"
+	read -r _ _ _ q0 < <(queue_kstats 0)
+	if has_reader "$k"; then
+		c0=$(cpu_ticks "$READER_PID")
+		d0=$(dnsrl_chain_packets DROP)
+	fi
+	u0=$(cpu_ns "$UNBOUND_PID")
+	s0=$(cpu_stat "$SRV_CPU")
+	g0=$(cpu_stat "$GEN_CPU")
+	read -r t0 h0 b0 _ < <(big_answers)
+	hold_dnsperf "$HOLD_WINDOW" >"$RUN_DIR/hold-dp.out" &
+	dp=$!
+	track_pid "$dp"
+	sleep "$HOLD_WINDOW"
+	read -r t1 h1 b1 _ < <(big_answers)
+	u1=$(cpu_ns "$UNBOUND_PID")
+	s1=$(cpu_stat "$SRV_CPU")
+	g1=$(cpu_stat "$GEN_CPU")
+	read -r _ _ _ q1 < <(queue_kstats 0)
+	if has_reader "$k"; then
+		c1=$(cpu_ticks "$READER_PID")
+		d1=$(dnsrl_chain_packets DROP)
+	fi
+	for y in "$dp" "$fl"; do
+		wait "$y" || true
+		untrack_pid "$y"
+	done
+	touch "$stop"
+	wait "$sp" || true
+	untrack_pid "$sp"
+	read -r _ _ bend _ < <(big_answers)
+	w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }')
+	line=$(cat "$RUN_DIR/hold-dp.out")
+	kh=
+	if has_reader "$k"; then
+		dnsrl_usr1 any-abuse
+		kh=$(grep -m1 -E ': kernel holds \(SIGUSR1\): ' <<<"$STATS_CHUNK" |
+			sed 's/.*]: //' || true)
+		echo "   [$k] ${STATS_LINE#*]: }"
+		echo "     ${QUEUE_LINE#*]: }"
+		echo "     $(dnsrl_rule_stats any-abuse | sed 's/.*]: //')"
+		[ -z "$kh" ] || echo "     $kh"
+		reader_stop
+	else
+		echo "   [$k]"
+	fi
+	dq=$((q1 - q0))
+	echo "     flood: $(tr '\n' ' ' <"$RUN_DIR/flood.out")| window" \
+		"${HOLD_SETTLE}..$((HOLD_SETTLE + HOLD_WINDOW)) s ($w s, the" \
+		"counter reads +- $(awk -v a="$h0" -v b="$h1" 'BEGIN {
+			printf "%.3f\n", a + b }') s): queued $dq," \
+		"dropped by the hold rule $((d1 - d0)), daemon CPU" \
+		"$((c1 - c0)) ticks; big answers $((b1 - b0)) (in the whole" \
+		"flood $bend); dnsperf $line"
+	# when the set got its first entry, and all HOLD_SOURCES
+	first=$(awk '$3 > 0 { print $1; exit }' "$smp")
+	all=$(awk -v n="$HOLD_SOURCES" '$3 >= n { print $1; exit }' "$smp")
+	# packets queued per second, from one sample to the next
+	prof=$(awk 'NR > 1 && $1 > t { printf "%s%.0f", (NR > 2 ? " " : ""),
+		($2 - s) / ($1 - t) } { t = $1; s = $2 }' "$smp")
+	echo "     queued per s, each second of the flood: $prof"
+	echo "     in the window: Unbound CPU $(ratio $(((u1 - u0) / 1000000)) "$w" 0)" \
+		"ms/s; machine-wide busy / idle / steal, CPU $SRV_CPU (server)" \
+		"$(hold_cpu_pct "$s0" "$s1") %, CPU $GEN_CPU (generators)" \
+		"$(hold_cpu_pct "$g0" "$g1") %"
+	if [ "$k" = dnsrl ]; then
+		echo "     the hold set's first entry at ${first:--} s, all" \
+			"$HOLD_SOURCES sources at ${all:--} s (sampled about" \
+			"once a second)"
+	fi
+	hwin[$k]+=" $w"
+	hq[$k]+=" $dq"
+	hqr[$k]+=" $(ratio "$dq" "$w" 1)"
+	hcpu[$k]+=" $(awk -v c=$((c1 - c0)) -v hz="$HZ_TICKS" -v w="$w" \
+		'BEGIN { printf "%.1f\n", c * 1000 / hz / w }')"
+	hdrop[$k]+=" $(ratio $((d1 - d0)) "$w" 0)"
+	hbig[$k]+=" $(ratio $((b1 - b0)) "$w" 1)"
+	hbigall[$k]+=" $bend"
+	hqps[$k]+=" $(kvd qps "$line")"
+	hucpu[$k]+=" $(ratio $(((u1 - u0) / 1000000)) "$w" 0)"
+	# dnsperf's answers per second of Unbound's CPU: its qps freed of
+	# the share of the server's CPU Unbound got (other work on the
+	# machine takes a varying part)
+	hqpc[$k]+=" $(awk -v a="$(kvd completed "$line")" -v u=$((u1 - u0)) \
+		'BEGIN { if (a ~ /^[0-9]+$/ && u > 0) printf "%.0f\n", a / (u / 1e9)
+			else print "-" }')"
+	hlost[$k]+=" $(kvd lost "$line")"
+	if [ "$k" = dnsrl ]; then
+		hfirst+=" ${first:--}"
+		hall+=" ${all:--}"
+		hkh+=" $(kvd added "$kh")/$(kvd dropped "$kh")"
+	fi
+}
+
+# "BUSY / IDLE / STEAL" percentages between two cpu_stat readings.
+hold_cpu_pct() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		t = (y[1] - x[1]) + (y[2] - x[2]) + (y[3] - x[3])
+		if (t <= 0) { print "-"; exit }
+		printf "%.0f / %.0f / %.0f\n", (y[1] - x[1]) * 100 / t,
+			(y[2] - x[2]) * 100 / t, (y[3] - x[3]) * 100 / t }'
+}
+
+# (b) / (c) packets queued per second, from their counts and windows;
+# (c)'s count taken as at least 1, so that no packet in the window gives
+# a bound ("> N") rather than a division by zero.
+hold_pk_ratio() {
+	awk -v qb="$1" -v wb="$2" -v qc="$3" -v wc="$4" 'BEGIN {
+		if (qb !~ /^[0-9]+$/ || qc !~ /^[0-9]+$/ || wb <= 0 || wc <= 0) {
+			print "-"; exit }
+		r = (qb / wb) / ((qc > 0 ? qc : 1) / wc)
+		printf "%s%.1f\n", (qc > 0 ? "" : ">"), r }'
+}
+
+section_holds() {
+	local rep k order r_pk='' r_qn='' r_qk='' r_c='' pk qn qkr c late
+	local -A hwin hq hqr hcpu hdrop hbig hbigall hqps hlost hucpu hqpc
+	local hfirst='' hall='' hkh=''
+
+	HZ_TICKS=$(getconf CLK_TCK)
+	HOLD_WINDOW=$((HOLD_SECONDS - HOLD_SETTLE - 2))
+	HOLD_SET=$("$DNSRL" --print-rules -c "$DNSRL_CONF" |
+		sed -n 's/.*--match-set \([^ ]*-4\) src.*/\1/p' | head -n 1)
+	echo "== 6. kernel holds: ANY big.example from $HOLD_SOURCES spoofed" \
+		"sources in $FLOOD4_NET at $HOLD_RATE pps for ${HOLD_SECONDS}s" \
+		"(each source every $(awk -v n="$HOLD_SOURCES" -v r="$HOLD_RATE" \
+		'BEGIN { printf "%.2f\n", n / r }') s); from ${HOLD_SETTLE}s," \
+		"for ${HOLD_WINDOW}s, dnsperf as in section 2 and the measured" \
+		"window; $HOLD_REPEAT rounds"
+	if [ "$HOLD_WINDOW" -lt 3 ]; then
+		_err "HOLD_SECONDS $HOLD_SECONDS leaves no window after HOLD_SETTLE $HOLD_SETTLE"
+		return 1
+	fi
+	if [ -z "$HOLD_SET" ] ||
+		"$DNSRL" --print-rules -c "$DNSRL_NOKH_CONF" | grep -q -- '--match-set '; then
+		_err "section 6 needs the rule to hold in the kernel as shipped and not with kernel-hold no: $("$DNSRL" -t -v -c "$DNSRL_CONF" | tail -n 4)"
+		return 1
+	fi
+	echo "   configurations: none (no rule); dnsrl-nokh (the rule with" \
+		"kernel-hold no); dnsrl (as shipped: kernel holds in $HOLD_SET" \
+		"and its -6)"
+	for ((rep = 1; rep <= HOLD_REPEAT; rep++)); do
+		order=$HOLD_CONFIGS
+		if [ $((rep % 2)) = 0 ]; then
+			order=$(tr ' ' '\n' <<<"$HOLD_CONFIGS" | tac | tr '\n' ' ')
+		fi
+		echo "   -- round $rep (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+		for k in $order; do
+			hold_phase "$k" "$rep"
+		done
+		r_pk+=" $(hold_pk_ratio "${hq[dnsrl-nokh]##* }" \
+			"${hwin[dnsrl-nokh]##* }" "${hq[dnsrl]##* }" \
+			"${hwin[dnsrl]##* }")"
+		r_qn+=" $(ratio "${hqps[dnsrl-nokh]##* }" "${hqps[none]##* }" 3)"
+		r_qk+=" $(ratio "${hqps[dnsrl]##* }" "${hqps[none]##* }" 3)"
+		r_c+=" $(ratio "${hcpu[dnsrl-nokh]##* }" "${hcpu[dnsrl]##* }" 1)"
+	done
+	rules_clear
+	for k in $HOLD_CONFIGS; do
+		echo "   $k: queued per s${hqr[$k]}; daemon CPU ms per s${hcpu[$k]};" \
+			"dropped by the hold rule per s${hdrop[$k]}; big answers per" \
+			"s${hbig[$k]}, in the whole flood${hbigall[$k]}; dnsperf" \
+			"qps${hqps[$k]}, lost${hlost[$k]}; Unbound CPU ms per" \
+			"s${hucpu[$k]}; dnsperf answers per Unbound CPU s${hqpc[$k]}"
+	done
+	echo "   per round: packets queued per s, kernel-hold no / kernel" \
+		"holds$r_pk; daemon CPU, the same$r_c; qps vs none:" \
+		"dnsrl-nokh$r_qn, dnsrl$r_qk"
+	echo "   dnsrl: the hold set's first entry at$hfirst s, all" \
+		"$HOLD_SOURCES at$hall s; kernel holds added/dropped$hkh"
+
+	local -A mq mc md mb mp mu mqc
+	# shellcheck disable=SC2086 # lists of numbers
+	{
+		for k in $HOLD_CONFIGS; do
+			mq[$k]=$(median_d 1 ${hqr[$k]})
+			mc[$k]=$(median_d 1 ${hcpu[$k]})
+			md[$k]=$(median ${hdrop[$k]})
+			mb[$k]=$(median_d 1 ${hbig[$k]})
+			mp[$k]=$(median ${hqps[$k]})
+			mu[$k]=$(median ${hucpu[$k]})
+			mqc[$k]=$(median ${hqpc[$k]})
+		done
+		qn=$(median_f $r_qn)
+		qkr=$(median_f $r_qk)
+		c=$(median_d 1 $r_c)
+	}
+	# the median of the ratios, bounds (">N") taken at N: a bound
+	# stays a bound
+	# shellcheck disable=SC2086 # a list of numbers
+	pk=$(printf '%s\n' $r_pk | tr -d '>' | sort -g | awk '
+		{ v[NR] = $1 } END {
+			if (NR == 0) { print "-"; exit }
+			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.1f\n", m }')
+	[[ $r_pk == *">"* ]] && pk=">$pk"
+	late=$(awk -v s="$HOLD_SETTLE" '{ for (i = 1; i <= NF; i++)
+		if ($i == "-" || $i + 0 > s) n++ } END { print n + 0 }' <<<"$hall")
+	row "6 holds" "offered: ANY big.example from $HOLD_SOURCES spoofed sources, $HOLD_RATE pps for $HOLD_SECONDS s; dnsperf (section 2's queries) from $CLI4" \
+		"window ${HOLD_SETTLE}..$((HOLD_SETTLE + HOLD_WINDOW)) s" \
+		"medians of $HOLD_REPEAT rounds; the shipped rule ($(mission_rule | awk '$1 == "limit" || $1 == "hold-down" || $1 == "total" {
+			printf "%s%s %s", (n++ ? ", " : ""), $1, $2 }')); kernel holds: every source in the set at$hall s ($late rounds of $HOLD_REPEAT after the window began)"
+	row "6 holds" "packets reaching the queue per s in the window: none / kernel-hold no / kernel holds" \
+		"${mq[none]} / ${mq[dnsrl-nokh]} / ${mq[dnsrl]}" \
+		"queue 0's id sequence; dropped in the kernel by the hold rule per s: ${md[dnsrl]}"
+	row "6 holds" "kernel-hold no / kernel holds, packets to userspace" "$pk" \
+		">= 20: $(verdict "${pk#>}" ge 20); rounds$r_pk (> : no packet queued with kernel holds, the bound taken as 1 packet)"
+	row "6 holds" "daemon CPU per s (utime + stime): kernel-hold no / kernel holds" \
+		"${mc[dnsrl-nokh]} / ${mc[dnsrl]} ms/s" \
+		"ratio $c (rounds$r_c); ${HZ_TICKS} ticks a second"
+	row "6 holds" "legit qps (dnsperf): none / kernel-hold no / kernel holds" \
+		"${mp[none]} / ${mp[dnsrl-nokh]} / ${mp[dnsrl]}" \
+		"vs none: kernel-hold no $qn (rounds$r_qn), kernel holds $qkr (rounds$r_qk)"
+	row "6 holds" "the same per s of Unbound's CPU (dnsperf's answers / Unbound's CPU time): none / kernel-hold no / kernel holds" \
+		"${mqc[none]} / ${mqc[dnsrl-nokh]} / ${mqc[dnsrl]}" \
+		"Unbound's CPU ms/s ${mu[none]} / ${mu[dnsrl-nokh]} / ${mu[dnsrl]}: its share of the server CPU varies with the machine's other load, the qps with it; vs none: kernel-hold no $(ratio "${mqc[dnsrl-nokh]}" "${mqc[none]}"), kernel holds $(ratio "${mqc[dnsrl]}" "${mqc[none]}")"
+	row "6 holds" "big answers (>= 1000 B) out of the resolver per s in the window: none / kernel-hold no / kernel holds" \
+		"${mb[none]} / ${mb[dnsrl-nokh]} / ${mb[dnsrl]}" \
+		"in the whole flood (of $((HOLD_RATE * HOLD_SECONDS)) ANY):${hbigall[none]} /${hbigall[dnsrl-nokh]} /${hbigall[dnsrl]}; kernel holds added/dropped$hkh"
+}
+
 # --- Run ---------------------------------------------------------------------
 
 # Runs a section function and notes how long it took.
@@ -1501,7 +1816,8 @@ t0=$(date +%s)
 if section_on 1; then
 	timed section_decide
 fi
-if section_on 2 || section_on 3 || section_on 4 || section_on 5; then
+if section_on 2 || section_on 3 || section_on 4 || section_on 5 ||
+	section_on 6; then
 	ns_setup
 	unbound_start
 	syslog_start
@@ -1526,6 +1842,9 @@ if section_on 2 || section_on 3 || section_on 4 || section_on 5; then
 	answer_conf "$DNSRL_ANS_DROP_CONF" "$ANS_BYTES" drop
 	answer_conf "$DNSRL_ANS_TRUNC_CONF" "$ANS_BYTES" truncate
 	dnsperf_queries_big "$ANS_BIG_EVERY" >"$RUN_DIR/queries-big.txt"
+	# and with its holds kept in the daemon, for section 6
+	DNSRL_NOKH_CONF=$RUN_DIR/dnsrl-nokh.conf
+	sed -E "s|^}\$|	kernel-hold no\n}|" "$DNSRL_CONF" >"$DNSRL_NOKH_CONF"
 	echo "   dnsrl's rule (conf/dnsrl.conf): $(mission_rule | tr -s '\t\n' '  ')"
 	if section_on 2; then
 		timed section_e2e
@@ -1540,6 +1859,9 @@ if section_on 2 || section_on 3 || section_on 4 || section_on 5; then
 	fi
 	if section_on 5; then
 		timed section_answers
+	fi
+	if section_on 6; then
+		timed section_holds
 	fi
 fi
 

@@ -12,11 +12,12 @@
  * since the last read is the difference with what that read saw, all of
  * it for an entry the last read did not see (added since), and all of it
  * again when the count went down (the entry ended and came back).  The
- * table of
- * what was seen is open addressing over (rule id, family, prefix), sized
- * for every entry the sets can hold (at most HOLDS_TABLE_MAX slots), and
- * rebuilt after each read with the entries that are still there, so it
- * never fills with holds that ended.
+ * table of what was seen is open addressing over (rule id, family,
+ * prefix), sized for every entry the sets can hold (at most
+ * HOLDS_TABLE_MAX slots), and rebuilt after each read with the entries
+ * that are still there, so it never fills with holds that ended.  Each
+ * build is a generation: a slot stamped with another is free, so a read
+ * costs the entries there are, not the table's megabytes.
  */
 #include "holds.h"
 
@@ -51,7 +52,8 @@ struct seen {
 	uint64_t packets;
 	uint32_t until; /* s of the monotonic clock when it ends; 0: gone (a
 			   release; the slot stays, for the probes past it) */
-	uint8_t rule;	/* 0: a free slot */
+	uint32_t gen;	/* the table's generation: a slot of another is free */
+	uint8_t rule;
 	uint8_t family;
 	uint8_t level;
 };
@@ -68,9 +70,10 @@ struct holds {
 	struct hrule rule[LIMITER_RULE_IDS];
 	struct pending pending[HOLDS_PENDING];
 	size_t npending;
-	struct seen *seen, *spare; /* capacity slots each */
-	size_t capacity;	   /* a power of two, or 0 */
-	bool rebased;		   /* the table was remade: no base */
+	struct seen *seen, *spare;	    /* capacity slots each */
+	uint32_t gen_seen, gen_spare, gens; /* their generations, the last */
+	size_t capacity;		    /* a power of two, or 0 */
+	bool rebased;			    /* the table was remade: no base */
 	struct holds_stats st;
 	/* asked before a hold goes into the kernel (holds_set_filter) */
 	bool (*keep_out)(void *arg, unsigned rule, int family, uint64_t key);
@@ -340,17 +343,30 @@ static size_t slot_of(const struct holds *h, unsigned rule, int fam,
 	return (size_t)(x >> 20) & (h->capacity - 1);
 }
 
+static uint32_t gen_of(const struct holds *h, const struct seen *t)
+{
+	return t == h->seen ? h->gen_seen : h->gen_spare;
+}
+
+/* Whether slot e of table t holds an entry (else it is free). */
+static bool used(const struct holds *h, const struct seen *t,
+		 const struct seen *e)
+{
+	return e->gen == gen_of(h, t);
+}
+
 /* The slot of (rule, fam, key) in t, or the free one where it goes;
  * NULL when the table is full. */
 static struct seen *find(const struct holds *h, struct seen *t, unsigned rule,
 			 int fam, uint64_t key)
 {
 	size_t i = slot_of(h, rule, fam, key);
+	uint32_t g = gen_of(h, t);
 
 	for (size_t n = 0; n < h->capacity; n++) {
 		struct seen *e = &t[i];
 
-		if (e->rule == 0 ||
+		if (e->gen != g ||
 		    (e->rule == rule && e->family == fam && e->key == key))
 			return e;
 		i = (i + 1) & (h->capacity - 1);
@@ -421,6 +437,10 @@ int holds_configure(struct holds *h, const struct config *cfg,
 		h->spare = b;
 		h->capacity = cap;
 		h->rebased = true;
+		/* calloc's zeros are of no generation in use */
+		if (++h->gens == 0)
+			h->gens = 1;
+		h->gen_seen = h->gens;
 	}
 	return 0;
 }
@@ -488,6 +508,7 @@ static void seen_added(struct holds *h, unsigned rule, int fam, uint64_t key,
 
 	if (s == NULL)
 		return;
+	s->gen = h->gen_seen;
 	s->rule = (uint8_t)rule;
 	s->family = (uint8_t)fam;
 	s->key = key;
@@ -590,7 +611,7 @@ static int entry_seen(void *arg, const struct kset_entry *e)
 		delta = 0;
 	} else {
 		old = find(h, h->seen, h->cur, fam, key);
-		if (old != NULL && old->rule != 0)
+		if (old != NULL && used(h, h->seen, old))
 			delta = old->packets <= e->packets
 					? e->packets - old->packets
 					: e->packets; /* a new entry */
@@ -599,6 +620,7 @@ static int entry_seen(void *arg, const struct kset_entry *e)
 	}
 	now = find(h, h->spare, h->cur, fam, key);
 	if (now != NULL) {
+		now->gen = h->gen_spare;
 		now->rule = (uint8_t)h->cur;
 		now->family = (uint8_t)fam;
 		now->key = key;
@@ -654,6 +676,7 @@ static int read_sets(struct holds *h, struct limiter *l, struct stats *s,
 		     uint64_t now, bool restoring)
 {
 	struct seen *t;
+	uint32_t g;
 	int rc = 0;
 
 	if (h->capacity == 0)
@@ -662,7 +685,16 @@ static int read_sets(struct holds *h, struct limiter *l, struct stats *s,
 	h->s = s;
 	h->now = now;
 	h->restoring = restoring;
-	memset(h->spare, 0, h->capacity * sizeof(*h->spare));
+	/* the spare table emptied by a new generation, not by clearing it:
+	 * it is megabytes, read every second */
+	if (++h->gens == 0) {
+		memset(h->seen, 0, h->capacity * sizeof(*h->seen));
+		memset(h->spare, 0, h->capacity * sizeof(*h->spare));
+		h->gen_seen = 1; /* nothing seen: the table was remade */
+		h->gens = 2;
+		h->rebased = true;
+	}
+	h->gen_spare = h->gens;
 	for (unsigned id = 1; id < LIMITER_RULE_IDS; id++) {
 		if (!h->rule[id].on)
 			continue;
@@ -684,6 +716,9 @@ static int read_sets(struct holds *h, struct limiter *l, struct stats *s,
 	t = h->seen;
 	h->seen = h->spare;
 	h->spare = t;
+	g = h->gen_seen;
+	h->gen_seen = h->gen_spare;
+	h->gen_spare = g;
 	h->rebased = false;
 	return rc;
 }
@@ -707,7 +742,7 @@ static void seen_gone(struct holds *h, unsigned rule, int fam, uint64_t key)
 {
 	struct seen *s = h->capacity ? find(h, h->seen, rule, fam, key) : NULL;
 
-	if (s != NULL && s->rule != 0) {
+	if (s != NULL && used(h, h->seen, s)) {
 		s->until = 0;
 		s->packets = 0;
 	}
@@ -841,7 +876,8 @@ int holds_lookup(const struct holds *h, unsigned rule, int family, uint64_t key,
 	if (rule >= LIMITER_RULE_IDS || !h->rule[rule].on || h->capacity == 0)
 		return -ENOENT;
 	s = find(h, h->seen, rule, family, key);
-	if (s == NULL || s->rule == 0 || s->until == 0 || s->until <= now_s)
+	if (s == NULL || !used(h, h->seen, s) || s->until == 0 ||
+	    s->until <= now_s)
 		return -ENOENT;
 	out->left = s->until == UINT32_MAX
 			    ? 0

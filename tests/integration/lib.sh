@@ -806,6 +806,37 @@ dnsrl_prefilter_packets() {
 	dnsrl_chain_packets RETURN "${1:-all}"
 }
 
+# The kernel's id sequence of queue NUM (default 0) in the server
+# namespace: the last packet id it handed out, packets queued so far.
+queue_seq() {
+	srv cat /proc/net/netfilter/nfnetlink_queue |
+		awk -v q="${1:-0}" '$1 == q { print $8 }'
+}
+
+# The entry of PREFIX in ipset SET (server namespace), as the ipset
+# command lists it: "timeout T packets P comment C", or nothing.
+set_entry() {
+	srv ipset list "$1" 2>/dev/null |
+		awk -v p="$2" '$1 == p {
+			for (i = 2; i < NF; i++) {
+				if ($i == "timeout") t = $(i + 1)
+				if ($i == "packets") n = $(i + 1)
+			}
+			c = $0; sub(/.*comment "/, "", c); sub(/".*/, "", c)
+			print "timeout", t, "packets", n, "comment", c }'
+}
+
+# Waits up to 3 s for PREFIX to be in SET.
+wait_set_entry() {
+	local i
+
+	for ((i = 0; i < 30; i++)); do
+		[ -n "$(set_entry "$1" "$2")" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # shellcheck disable=SC2120 # FAMILY is optional
 dnsrl_rule_packets() {
 	dnsrl_chain_packets NFQUEUE "${1:-all}"

@@ -77,13 +77,6 @@ counter() {
 			p += $1; b += $2 } END { print p + 0, b + 0 }'
 }
 
-# The kernel's id sequence of queue NUM in the server namespace (the last
-# packet id it handed out; packets queued so far).
-queue_seq() {
-	srv cat /proc/net/netfilter/nfnetlink_queue |
-		awk -v q="$1" '$1 == q { print $8 }'
-}
-
 # Draws the big TXT answer from SRC to DST at 20 a second for 4 s (qgen,
 # EDNS 4096); prints qgen's line.
 draw() {

@@ -36,36 +36,6 @@ RULE='rule any-abuse {
 	hold-down-max 80s
 }'
 
-# The set entry of PREFIX in SET (server namespace): "timeout T packets P
-# comment C", or nothing.
-entry() {
-	srv ipset list "$1" 2>/dev/null |
-		awk -v p="$2" '$1 == p {
-			for (i = 2; i < NF; i++) {
-				if ($i == "timeout") t = $(i + 1)
-				if ($i == "packets") n = $(i + 1)
-			}
-			c = $0; sub(/.*comment "/, "", c); sub(/".*/, "", c)
-			print "timeout", t, "packets", n, "comment", c }'
-}
-
-# Waits up to 3 s for PREFIX to be in SET.
-wait_entry() {
-	local i
-
-	for ((i = 0; i < 30; i++)); do
-		[ -n "$(entry "$1" "$2")" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# The kernel's id sequence of queue 0 (packets queued so far).
-queue_seq() {
-	srv cat /proc/net/netfilter/nfnetlink_queue |
-		awk '$1 == 0 { print $8 }'
-}
-
 # COUNT ANY from SRC to DST at RATE a second: qgen's line.
 any() {
 	cli "$QGEN" query --src "$1" --dst "$2" --qtype ANY \
@@ -90,22 +60,22 @@ main() {
 	wait "$bg"
 	untrack_pid "$bg"
 	assert_true "IPv4: the prefix is in the set" \
-		wait_entry dnsrl-any-abuse-4 "$ATTACK4"
+		wait_set_entry dnsrl-any-abuse-4 "$ATTACK4"
 	assert_true "IPv6: the /56 is in the set" \
-		wait_entry dnsrl-any-abuse-6 2001:db8:2::/56
-	e=$(entry dnsrl-any-abuse-4 "$ATTACK4")
+		wait_set_entry dnsrl-any-abuse-6 2001:db8:2::/56
+	e=$(set_entry dnsrl-any-abuse-4 "$ATTACK4")
 	echo "   dnsrl-any-abuse-4 $ATTACK4: $e"
 	assert_range "IPv4: seconds to live" "$(awk '{ print $2 }' <<<"$e")" 1 8
 	assert_eq "IPv4: its level" "${e#*comment }" "dnsrl level 1"
-	echo "   dnsrl-any-abuse-6: $(entry dnsrl-any-abuse-6 2001:db8:2::/56)"
-	q0=$(queue_seq)
+	echo "   dnsrl-any-abuse-6: $(set_entry dnsrl-any-abuse-6 2001:db8:2::/56)"
+	q0=$(queue_seq 0)
 	p0=$(awk '{ print $4 }' <<<"$e")
 	line=$(any "$ATTACK4" "$SRV4" 100 20)
 	echo "   20 more ANY from $ATTACK4: $line"
 	assert_eq "none answered" "$(kv answered "$line")" 0
-	assert_eq "none queued (queue 0 id sequence)" "$(($(queue_seq) - q0))" 0
-	p4=$(awk '{ print $4 }' <<<"$(entry dnsrl-any-abuse-4 "$ATTACK4")")
-	p6=$(awk '{ print $4 }' <<<"$(entry dnsrl-any-abuse-6 2001:db8:2::/56)")
+	assert_eq "none queued (queue 0 id sequence)" "$(($(queue_seq 0) - q0))" 0
+	p4=$(awk '{ print $4 }' <<<"$(set_entry dnsrl-any-abuse-4 "$ATTACK4")")
+	p6=$(awk '{ print $4 }' <<<"$(set_entry dnsrl-any-abuse-6 2001:db8:2::/56)")
 	assert_eq "the set entry counted them" "$((p4 - p0))" 20
 	line=$(cli "$QGEN" query --src "$ATTACK4" --dst "$SRV4" --qtype A \
 		--qname www.big.example --rate 100 --count 10)
@@ -128,7 +98,7 @@ main() {
 	e=
 	t0=$(date +%s)
 	while (($(date +%s) - t0 < 20)); do
-		e=$(entry dnsrl-any-abuse-4 "$ATTACK4B")
+		e=$(set_entry dnsrl-any-abuse-4 "$ATTACK4B")
 		[ "${e#*comment }" = "dnsrl level 2" ] && break
 		sleep 0.1
 	done
@@ -140,8 +110,8 @@ main() {
 
 	echo "== 3. kill -9 and restart: the hold keeps its time"
 	any "$CLI4" "$SRV4" 20 24 >/dev/null
-	assert_true "$CLI4 held" wait_entry dnsrl-any-abuse-4 "$CLI4"
-	e=$(entry dnsrl-any-abuse-4 "$CLI4")
+	assert_true "$CLI4 held" wait_set_entry dnsrl-any-abuse-4 "$CLI4"
+	e=$(set_entry dnsrl-any-abuse-4 "$CLI4")
 	t0=$(date +%s%N)
 	echo "   dnsrl-any-abuse-4 $CLI4: $e"
 	left=$(awk '{ print $2 }' <<<"$e")
@@ -177,15 +147,15 @@ main() {
 	dnsrl_start "$conf"
 	any "$ATTACK4" "$SRV4" 20 30 >/dev/null
 	assert_true "the first held in the kernel" \
-		wait_entry dnsrl-any-abuse-4 "$ATTACK4"
+		wait_set_entry dnsrl-any-abuse-4 "$ATTACK4"
 	any "$ATTACK4B" "$SRV4" 20 30 >/dev/null
 	sleep 0.3
-	q0=$(queue_seq)
+	q0=$(queue_seq 0)
 	line=$(any "$ATTACK4B" "$SRV4" 100 10)
 	echo "   the second, held by the daemon: $line"
 	assert_eq "still refused" "$(kv answered "$line")" 0
-	assert_eq "its queries reach the queue" "$(($(queue_seq) - q0))" 10
-	assert_eq "not in the set" "$(entry dnsrl-any-abuse-4 "$ATTACK4B")" ""
+	assert_eq "its queries reach the queue" "$(($(queue_seq 0) - q0))" 10
+	assert_eq "not in the set" "$(set_entry dnsrl-any-abuse-4 "$ATTACK4B")" ""
 	dnsrl_usr1 any-abuse
 	line=$(grep -m1 -E ': kernel holds \(SIGUSR1\): ' <<<"$STATS_CHUNK" || true)
 	echo "   ${line#*: }"

@@ -41,36 +41,6 @@ ctl() {
 	"$DNSRLCTL" -s "$sock" "$@"
 }
 
-# The set entry of PREFIX: "timeout T packets P comment C", or nothing.
-entry() {
-	srv ipset list "$SET" 2>/dev/null |
-		awk -v p="$1" '$1 == p {
-			for (i = 2; i < NF; i++) {
-				if ($i == "timeout") t = $(i + 1)
-				if ($i == "packets") n = $(i + 1)
-			}
-			c = $0; sub(/.*comment "/, "", c); sub(/".*/, "", c)
-			print "timeout", t, "packets", n, "comment", c }'
-}
-
-# Waits up to 3 s for PREFIX to be in the set.
-# shellcheck disable=SC2317 # called through assert_true
-wait_entry() {
-	local i
-
-	for ((i = 0; i < 30; i++)); do
-		[ -n "$(entry "$1")" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# The kernel's id sequence of queue 0 (packets queued so far).
-queue_seq() {
-	srv cat /proc/net/netfilter/nfnetlink_queue |
-		awk '$1 == 0 { print $8 }'
-}
-
 # COUNT ANY from SRC at RATE a second: qgen's line.
 any() {
 	any_query "$1" "$SRV4" "$2" "$3"
@@ -132,8 +102,8 @@ EOF
 
 	echo "== 1. show and the kernel's set agree"
 	any "$ATTACK4" 20 30 >/dev/null
-	assert_true "ATTACK4 held in the kernel" wait_entry "$ATTACK4"
-	e=$(entry "$ATTACK4")
+	assert_true "ATTACK4 held in the kernel" wait_set_entry "$SET" "$ATTACK4"
+	e=$(set_entry "$SET" "$ATTACK4")
 	out=$(ctl show "$ATTACK4")
 	echo "   ipset: $ATTACK4 $e"
 	echo "   show| ${out//$'\n'/$'\n'   show| }"
@@ -154,7 +124,7 @@ EOF
 		"$CLI4: not on an allow-list
 rule any-abuse: $CLI4/32 no state: not limited, bucket full
   kernel: not in $SET"
-	assert_eq "ipset: no entry for it" "$(entry "$CLI4")" ""
+	assert_eq "ipset: no entry for it" "$(set_entry "$SET" "$CLI4")" ""
 	out=$(ctl show 198.51.100.0/24)
 	assert_eq "show of the /24: one source, ATTACK4, held" \
 		"$(grep -cE "^rule any-abuse: 1 source of 198\.51\.100\.0/24 in the table|^  ${ATTACK4//./\\.}/32 held" <<<"$out" || true)" 2
@@ -177,7 +147,7 @@ rule any-abuse: $CLI4/32 no state: not limited, bucket full
 	assert_eq "release: released, from the set too" \
 		"$(grep -cE "^rule any-abuse: ${ATTACK4//./\\.}/32 released \(was held, [0-9.]+s left, level 1; .*\); removed from $SET$" <<<"$out" || true)" 1
 	assert_eq "dig from ATTACK4 after: answered" "$line" answered
-	assert_eq "ipset: its entry is gone" "$(entry "$ATTACK4")" ""
+	assert_eq "ipset: its entry is gone" "$(set_entry "$SET" "$ATTACK4")" ""
 	assert_true "logged with uid and pid" wait_for_log \
 		"dnsrl\[$pid\]: control: release ${ATTACK4//./\\.} by uid 0 pid [0-9]+: rule any-abuse: ${ATTACK4//./\\.}/32 released \(was held" 2
 	out=$(ctl release "$ATTACK4")
@@ -190,19 +160,19 @@ rule any-abuse: $CLI4/32 no state: not limited, bucket full
 	echo "   hold| $out"
 	assert_eq "hold: said" "$out" \
 		"rule any-abuse: $ATTACK4B/32 held for 20s (level 1); in $SET"
-	e=$(entry "$ATTACK4B")
+	e=$(set_entry "$SET" "$ATTACK4B")
 	echo "   ipset: $ATTACK4B $e"
 	assert_range "ipset: ~20 s to live" "$(awk '{ print $2 }' <<<"$e")" 19 20
 	assert_eq "ipset: level 1" "${e#*comment }" "dnsrl level 1"
 	out=$(ctl show "$ATTACK4B")
 	assert_range "show: the same time left" \
 		"$(secs_after held, "$out")" 19 20
-	q0=$(queue_seq)
+	q0=$(queue_seq 0)
 	line=$(any "$ATTACK4B" 100 5)
 	echo "   5 ANY from ATTACK4B: $line"
 	assert_eq "refused" "$(kv answered "$line")" 0
 	assert_eq "in the kernel: none reached the queue" \
-		"$(($(queue_seq) - q0))" 0
+		"$(($(queue_seq 0) - q0))" 0
 	assert_true "hold logged" wait_for_log \
 		"dnsrl\[$pid\]: control: hold ${ATTACK4B//./\\.} any-abuse 20s by uid 0 pid [0-9]+: rule any-abuse: ${ATTACK4B//./\\.}/32 held for 20s" 2
 
@@ -214,7 +184,7 @@ rule any-abuse: $CLI4/32 no state: not limited, bucket full
 		"$(grep -cE "^allowed: 198\.51\.100\.64/30 for 3s, until |^kept over a reload and a restart \($RUN_DIR/ctl/allow\.state\)$" <<<"$out" || true)" 2
 	assert_eq "allow: ATTACK4B's hold released, in the kernel too" \
 		"$(grep -cE "^  ${ATTACK4B//./\\.}/32 released \(was held.*|^  kernel: 1 entry removed from $SET$" <<<"$out" || true)" 2
-	assert_eq "ipset: ATTACK4B's entry is gone" "$(entry "$ATTACK4B")" ""
+	assert_eq "ipset: ATTACK4B's entry is gone" "$(set_entry "$SET" "$ATTACK4B")" ""
 	line=$(any "$ATTACK4" 100 20)
 	echo "   ATTACK4, 20 ANY at 100/s: $line"
 	assert_eq "ATTACK4 let through over the limit" "$(kv answered "$line")" 20

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "netns_helpers.h"
 #include "holds.h"
 #include "kset.h"
 #include "limiter.h"
@@ -56,11 +57,6 @@ struct fix {
 	unsigned id;
 	struct stats s;
 };
-
-static int sh(const char *cmd)
-{
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 /* What `ipset list SET` says of PREFIX: "timeout T packets P comment C". */
 static bool entry(const char *set, const char *prefix, unsigned *timeout,
@@ -163,25 +159,15 @@ static struct found table_of(struct fix *f, const char *addr, uint64_t now)
 
 static int group_setup(void **state)
 {
+	static const char *const setup[] = {
+		"ip addr add " SRC4 "/24 dev lo",
+		NULL,
+	};
+	int rc = netns_enter(setup, true);
+
 	(void)state;
-	if (geteuid() != 0)
-		return 0;
-	if (unshare(CLONE_NEWNET) != 0) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	if (sh("ip link set lo up") != 0 ||
-	    sh("ip addr add " SRC4 "/24 dev lo") != 0) {
-		fprintf(stderr, "cannot set up lo in the namespace\n");
-		return -1;
-	}
-	if (sh("ipset version >/dev/null") != 0) {
-		fprintf(stderr, "the ipset command (the oracle) is missing: "
-				"scripts/install-deps.sh\n");
-		return -1;
-	}
-	ready = true;
-	return 0;
+	ready = rc == 1;
+	return rc < 0 ? -1 : 0;
 }
 
 static int setup(void **state)
@@ -217,8 +203,9 @@ static int setup(void **state)
 	policy_limiter_rules(f->pol, f->lim);
 	f->id = policy_rule_id(f->pol, 0);
 	/* the daemon's rule, as far as the set and the counter go */
-	if (sh("iptables -A OUTPUT -o lo -p udp --dport 9 -m set --match-set "
-	       "dnsrl-any-4 src -m nfacct --nfacct-name dnsrl-any-4 -j DROP") !=
+	if (netns_sh(
+		    "iptables -A OUTPUT -o lo -p udp --dport 9 -m set --match-set "
+		    "dnsrl-any-4 src -m nfacct --nfacct-name dnsrl-any-4 -j DROP") !=
 	    0)
 		return -1;
 	/* the first read sets the base of the counters */
@@ -236,7 +223,7 @@ static int teardown(void **state)
 
 	if (ready) {
 		holds_free(f->h);
-		rc |= sh("iptables -F OUTPUT");
+		rc |= netns_sh("iptables -F OUTPUT");
 		k = kset_open();
 		if (k == NULL || holds_remove_sets(k, NULL, err, sizeof(err)))
 			rc = -1;

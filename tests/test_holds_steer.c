@@ -27,6 +27,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "netns_helpers.h"
 #include "holds.h"
 #include "kset.h"
 #include "limiter.h"
@@ -68,13 +69,6 @@ struct fixture {
 	uint64_t keep_out;	   /* the filter keeps this key out */
 	unsigned filtered;
 };
-
-static int sh(const char *cmd)
-{
-	int st = system(cmd);
-
-	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
-}
 
 /* `ipset list NAME` (malloc'd), or NULL. */
 static char *ipset_list(const char *name)
@@ -157,20 +151,11 @@ static long entries(const char *set)
 
 static int group_setup(void **state)
 {
+	int rc = netns_enter(NULL, true);
+
 	(void)state;
-	if (geteuid() != 0)
-		return 0;
-	if (unshare(CLONE_NEWNET) != 0) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	if (sh("ipset version >/dev/null") != 0) {
-		fprintf(stderr, "the ipset command (the oracle) is missing: "
-				"scripts/install-deps.sh\n");
-		return -1;
-	}
-	ready = true;
-	return 0;
+	ready = rc == 1;
+	return rc < 0 ? -1 : 0;
 }
 
 static unsigned id_of(const struct policy *p, const char *name)
@@ -224,7 +209,7 @@ static int teardown(void **state)
 	policy_free(f->p);
 	config_free(f->cfg);
 	free(f);
-	return sh("ipset destroy") == 0 ? 0 : -1;
+	return netns_sh("ipset destroy") == 0 ? 0 : -1;
 }
 
 static struct fixture *fixture(void **state)

@@ -35,6 +35,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "kset.h"
+#include "netns_helpers.h"
 
 #define SRC4 "198.51.100.1" /* on lo in the namespace: 198.51.100.0/24 */
 #define SRC6 "2001:db8:0:100::1"
@@ -307,26 +308,16 @@ static long long rule_packets(const char *tool)
 
 static int group_setup(void **state)
 {
+	static const char *const setup[] = {
+		"ip addr add " SRC4 "/24 dev lo",
+		"ip -6 addr add " SRC6 "/64 dev lo nodad",
+		NULL,
+	};
+	int rc = netns_enter(setup, true);
+
 	(void)state;
-	if (geteuid() != 0)
-		return 0;
-	if (unshare(CLONE_NEWNET) != 0) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	if (sh("ip link set lo up") != 0 ||
-	    sh("ip addr add " SRC4 "/24 dev lo") != 0 ||
-	    sh("ip -6 addr add " SRC6 "/64 dev lo nodad") != 0) {
-		fprintf(stderr, "cannot set up lo in the namespace\n");
-		return -1;
-	}
-	if (sh("ipset version >/dev/null") != 0) {
-		fprintf(stderr, "the ipset command (the oracle) is missing: "
-				"scripts/install-deps.sh\n");
-		return -1;
-	}
-	ready = true;
-	return 0;
+	ready = rc == 1;
+	return rc < 0 ? -1 : 0;
 }
 
 /* A handle for the test (NULL without root: the test skips itself). */

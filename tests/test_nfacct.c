@@ -25,16 +25,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "netns_helpers.h"
 #include "nfacct.h"
 
 #define PORT 9 /* discard: nothing listens, the rule counts on the way */
 
 static bool ready; /* root, and in a namespace of our own */
-
-static int sh(const char *cmd)
-{
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 /* The packet counter of the first rule of OUTPUT, as iptables reads it. */
 static long long rule_packets(void)
@@ -70,19 +66,11 @@ static void send_n(int n)
 
 static int group_setup(void **state)
 {
+	int rc = netns_enter(NULL, false);
+
 	(void)state;
-	if (geteuid() != 0)
-		return 0;
-	if (unshare(CLONE_NEWNET) != 0) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	if (sh("ip link set lo up") != 0) {
-		fprintf(stderr, "cannot set lo up in the namespace\n");
-		return -1;
-	}
-	ready = true;
-	return 0;
+	ready = rc == 1;
+	return rc < 0 ? -1 : 0;
 }
 
 static int setup(void **state)
@@ -99,7 +87,7 @@ static int teardown(void **state)
 {
 	if (!ready)
 		return 0;
-	if (sh("iptables -F OUTPUT") != 0)
+	if (netns_sh("iptables -F OUTPUT") != 0)
 		return -1;
 	(void)nfacct_delete(*state, "dnsrl-t-4");
 	(void)nfacct_delete(*state, "other");
@@ -123,8 +111,8 @@ static void test_counts(void **state)
 	assert_int_equal(nfacct_make(n, "dnsrl-t-4"), 0);
 	assert_int_equal(nfacct_get(n, "dnsrl-t-4", &v), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(sh("iptables -A OUTPUT -o lo -p udp --dport 9 "
-			    "-m nfacct --nfacct-name dnsrl-t-4"),
+	assert_int_equal(netns_sh("iptables -A OUTPUT -o lo -p udp --dport 9 "
+				  "-m nfacct --nfacct-name dnsrl-t-4"),
 			 0);
 	send_n(7);
 	assert_int_equal(nfacct_get(n, "dnsrl-t-4", &v), 0);
@@ -144,11 +132,11 @@ static void test_delete(void **state)
 	uint64_t v;
 
 	assert_int_equal(nfacct_make(n, "dnsrl-t-4"), 0);
-	assert_int_equal(sh("iptables -A OUTPUT -o lo -p udp --dport 9 "
-			    "-m nfacct --nfacct-name dnsrl-t-4"),
+	assert_int_equal(netns_sh("iptables -A OUTPUT -o lo -p udp --dport 9 "
+				  "-m nfacct --nfacct-name dnsrl-t-4"),
 			 0);
 	assert_int_equal(nfacct_delete(n, "dnsrl-t-4"), -EBUSY);
-	assert_int_equal(sh("iptables -F OUTPUT"), 0);
+	assert_int_equal(netns_sh("iptables -F OUTPUT"), 0);
 	assert_int_equal(nfacct_delete(n, "dnsrl-t-4"), 0);
 	assert_int_equal(nfacct_get(n, "dnsrl-t-4", &v), -ENOENT);
 	assert_int_equal(nfacct_delete(n, "dnsrl-t-4"), -ENOENT);
